@@ -1,0 +1,35 @@
+"""Settings from the environment (POVGUARD_*) or a `.env`-style settings file.
+
+Nothing is created at import time: callers ask for `get_settings()` when they need it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where povguard keeps its data."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="POVGUARD_", env_file="povguard.env", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///var/povguard.sqlite3"
+    lake: Path = Path("var/lake")
+    secret_key: str = "change-me-in-production"
+
+    def sqlite_path(self) -> Path | None:
+        """The file of an SQLite database URL, or None for other databases."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

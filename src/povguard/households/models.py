@@ -1,0 +1,41 @@
+"""Households and their members (SPEC §3 `households`, `members`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from povguard.core.db import Base
+
+
+class Household(Base):
+    __tablename__ = "households"
+
+    household_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    village_code: Mapped[str] = mapped_column(String(12), ForeignKey("regions.code"), index=True)
+    head_id_number: Mapped[str | None] = mapped_column(String(18))
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20))
+    exit_year: Mapped[int | None] = mapped_column(Integer)
+    relocated: Mapped[bool | None] = mapped_column(Boolean)
+    registered_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    member_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    household_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("households.household_id"), index=True
+    )
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    relation: Mapped[str] = mapped_column(String(12))
+    labour: Mapped[str] = mapped_column(String(8))
+    health: Mapped[str] = mapped_column(String(10))
+    in_household: Mapped[bool] = mapped_column(Boolean)

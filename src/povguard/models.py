@@ -1,0 +1,8 @@
+"""Imports every feature's ORM models so that metadata (and Alembic) sees the whole schema."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    from povguard.households import models as _households  # noqa: F401
+    from povguard.regions import models as _regions  # noqa: F401
