@@ -35,9 +35,9 @@ def main(
 
 
 def _register_commands() -> None:
-    from povguard.cli import db
+    from povguard.cli import db, screen
 
-    for module in (db,):
+    for module in (db, screen):
         module.register(app)
 
 

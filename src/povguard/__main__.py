@@ -1,0 +1,3 @@
+from povguard.cli.main import run
+
+run()

@@ -1,0 +1,58 @@
+"""`povguard screen`: rules R01–R16 over a dataset folder (SPEC §13)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from povguard.cli.options import parse_date
+from povguard.core.errors import BadInput
+from povguard.screening.clues import CLUE_COLUMNS, write_atomically
+from povguard.screening.rules import RULES
+from povguard.screening.service import ScreeningResult, screen_folder
+
+
+def _summary(result: ScreeningResult) -> Table:
+    table = Table(title=f"Screening at {result.as_of} ({result.engine}, {result.seconds:.2f} s)")
+    table.add_column("rule")
+    table.add_column("cause")
+    table.add_column("households", justify="right")
+    for rule in RULES:
+        table.add_row(rule.code, rule.cause, str(result.counts.get(rule.code, 0)))
+    for category in ("unstable", "marginal", "sudden_difficulty"):
+        table.add_row(category, "", str(result.counts.get(category, 0)), style="bold")
+    table.add_row("clues", "", str(result.counts.get("clues", 0)), style="bold")
+    table.add_row("income data missing", "", str(len(result.missing_income)), style="dim")
+    return table
+
+
+def screen(
+    data: Path = typer.Option(..., "--data", help="SPEC §3 dataset folder (CSV or Parquet)."),
+    as_of: str = typer.Option(..., "--as-of", help="Screening date D (YYYY-MM-DD)."),
+    out: Path = typer.Option(..., "--out", help="Clues file to write (.csv or .parquet)."),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded) or spark."),
+    fmt: str | None = typer.Option(None, "--format", help="csv or parquet (default: by suffix)."),
+    policy: Path | None = typer.Option(
+        None, "--policy", help="Policy file (default: policy.yaml in the dataset folder)."
+    ),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master", help="Spark master URL (default: local mode)."
+    ),
+    evidence: bool = typer.Option(True, help="Include the evidence column."),
+) -> None:
+    """Screen a dataset folder at date D and write one clue per household at risk."""
+    date = parse_date(as_of, "--as-of")
+    if out.is_dir():
+        raise BadInput(f"--out: {out} is a folder, not a file")
+    result = screen_folder(data, date, engine=engine, policy=policy, spark_master=spark_master)
+    columns = [c for c in CLUE_COLUMNS if evidence or c != "evidence"]
+    write_atomically(result.clues.select(columns), out, fmt=fmt)
+    Console(stderr=True).print(_summary(result))
+    typer.echo(f"{result.clues.height} clues written to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("screen")(screen)

@@ -1,0 +1,139 @@
+"""A SPEC §3 dataset folder as the screening engines see it (engine-neutral part).
+
+`locate()` finds each file (CSV or Parquet) and checks its header against `interchange.spec`;
+`NORMALISE` maps the typed files onto the screening frame (`frame.py`). Typed files are views
+named `t_<file>` (e.g. `t_feeds_medical`) that an engine builds from the raw text: text columns
+as they are, dates as `<col>_day` / `<col>_mon` / `<col>_ymd` integers, months as `<col>_mon`,
+money as `<col>_c` integer cents, booleans and integers typed.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from povguard.core.errors import BadInput
+from povguard.interchange.spec import FILES, FileSpec
+
+REQUIRED_FILES = ("households", "members")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    spec: FileSpec
+    path: Path | None  # None: the file is absent (no records)
+    columns: tuple[str, ...]  # as they appear in the file
+
+    @property
+    def view(self) -> str:
+        return "t_" + self.spec.name.replace("/", "_")
+
+    @property
+    def is_parquet(self) -> bool:
+        return self.path is not None and self.path.suffix == ".parquet"
+
+
+def _header(path: Path) -> tuple[str, ...]:
+    if path.suffix == ".parquet":
+        try:
+            return tuple(pq.read_schema(path).names)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise BadInput(f"{path}: not a readable Parquet file ({exc})") from exc
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            row = next(csv.reader(handle), None)
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    if not row:
+        raise BadInput(f"{path}: empty file (no header row)")
+    return tuple(name.strip().lstrip("\ufeff") for name in row)
+
+
+def _check_columns(spec: FileSpec, path: Path, columns: tuple[str, ...]) -> None:
+    unknown = [name for name in columns if name not in spec.column_names]
+    if unknown:
+        raise BadInput(f"{path}: line 1: unknown column {unknown[0]!r}")
+    duplicated = {name for name in columns if columns.count(name) > 1}
+    if duplicated:
+        raise BadInput(f"{path}: line 1: column {sorted(duplicated)[0]!r} appears twice")
+    for column in spec.columns:
+        if column.required and column.name not in columns:
+            raise BadInput(f"{path}: line 1: required column {column.name!r} is missing")
+
+
+def locate(folder: Path) -> dict[str, SourceFile]:
+    """Every SPEC §3 file of `folder`, checked for header problems."""
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: not a dataset folder")
+    found: dict[str, SourceFile] = {}
+    for name, spec in FILES.items():
+        candidates = [p for p in (folder / f"{name}.csv", folder / f"{name}.parquet") if p.exists()]
+        if len(candidates) > 1:
+            raise BadInput(f"{folder}: both {name}.csv and {name}.parquet exist; keep one")
+        if not candidates:
+            if name in REQUIRED_FILES:
+                raise BadInput(f"{folder}: {name}.csv is missing")
+            found[name] = SourceFile(spec, None, ())
+            continue
+        path = candidates[0]
+        columns = _header(path)
+        _check_columns(spec, path, columns)
+        found[name] = SourceFile(spec, path, columns)
+    return found
+
+
+_R = "record_id AS rid"
+NORMALISE: dict[str, str] = {
+    "hh": "SELECT household_id AS hh, village_code AS village,"
+    " substr(village_code, 1, 2) || '0000000000' AS prov,"
+    " status = 'formerly_poor' AS formerly_poor, false AS monitored FROM t_households",
+    "mem": "SELECT household_id AS hh, member_id AS mid, id_number AS pid,"
+    " birth_date_ymd AS birth_ymd, labour, in_household AS inh FROM t_members",
+    "inc": "SELECT household_id AS hh, period_start_mon AS s_mon, period_end_mon AS e_mon,"
+    " coalesce(wage_c, 0) + coalesce(operating_c, 0) + coalesce(property_c, 0)"
+    " + coalesce(transfer_c, 0) - coalesce(production_cost_c, 0) AS net_c FROM t_income",
+    "f_medical": f"SELECT {_R}, id_number AS pid, date_mon AS mon, out_of_pocket_c AS oop_c"
+    " FROM t_feeds_medical",
+    "f_insurance": "SELECT id_number AS pid, year, enrolled FROM t_feeds_insurance",
+    "f_education": f"SELECT {_R}, id_number AS pid, date_day AS day, date_mon AS mon, status,"
+    " coalesce(cost_c, 0) AS cost_c FROM t_feeds_education",
+    "f_disaster": f"SELECT {_R}, household_id AS hh, date_mon AS mon,"
+    " coalesce(loss_c, 0) AS loss_c, coalesce(house_damage = 'collapsed', false) AS collapsed"
+    " FROM t_feeds_disaster",
+    "f_housing": f"SELECT {_R}, household_id AS hh, date_day AS day, grade FROM t_feeds_housing",
+    "f_water": f"SELECT {_R}, household_id AS hh, village_code AS village, date_day AS day, safe"
+    " FROM t_feeds_water",
+    "f_civil": f"SELECT {_R}, id_number AS pid, start_mon AS s_mon, program FROM t_feeds_civil",
+    "f_disability": f"SELECT {_R}, id_number AS pid, date_mon AS mon, grade"
+    " FROM t_feeds_disability",
+    "f_health": f"SELECT {_R}, id_number AS pid, date_mon AS mon, serious FROM t_feeds_health",
+    "f_accident": f"SELECT {_R}, id_number AS pid, date_mon AS mon, outcome FROM t_feeds_accident",
+    "f_employment": f"SELECT {_R}, id_number AS pid, date_day AS day, status"
+    " FROM t_feeds_employment",
+    "f_assets": f"SELECT {_R}, id_number AS pid, date_day AS day, asset,"
+    " coalesce(value_c, 0) AS value_c FROM t_feeds_assets",
+    "decl": "SELECT declaration_id AS rid, household_id AS hh, date_day AS day FROM t_declarations",
+}
+
+# Integrity problems that make the rules ill-defined: the first offending row of each is reported.
+INTEGRITY: dict[str, str] = {
+    "households: household_id {0} appears twice": (
+        "SELECT hh FROM hh GROUP BY hh HAVING count(*) > 1 ORDER BY hh LIMIT 1"
+    ),
+    "members: ID number {0} appears in two member rows ({1}, {2})": (
+        "SELECT pid, min(mid), max(mid) FROM mem GROUP BY pid HAVING count(*) > 1"
+        " ORDER BY pid LIMIT 1"
+    ),
+    "income: household {0} has overlapping income periods (starting {1} and {2})": (
+        "SELECT hh, prev_start, s_mon FROM (SELECT hh, s_mon,"
+        " lag(s_mon) OVER (PARTITION BY hh ORDER BY s_mon) AS prev_start,"
+        " lag(e_mon) OVER (PARTITION BY hh ORDER BY s_mon) AS prev_end FROM inc) o"
+        " WHERE prev_end >= s_mon ORDER BY hh LIMIT 1"
+    ),
+    "income: household {0} has a period ending before it starts ({1})": (
+        "SELECT hh, s_mon FROM inc WHERE e_mon < s_mon ORDER BY hh LIMIT 1"
+    ),
+}

@@ -1,0 +1,48 @@
+"""The screening frame: the normalised tables every engine loads before the rules run.
+
+Loaders (one per engine and per source: a dataset folder or the lake) must produce exactly these
+tables and columns. Money is in integer cents (`*_c`), dates are integers (see `window.py`),
+`pid` is the resident ID number, `hh` the household id. Only the loaders know file formats;
+the rule SQL sees nothing else, which is what makes it portable between engines.
+"""
+
+from __future__ import annotations
+
+FRAME: dict[str, tuple[str, ...]] = {
+    # monitored: already a monitoring object (an open case); counts as formerly poor in R04
+    "hh": ("hh", "village", "prov", "formerly_poor", "monitored"),
+    "mem": ("hh", "mid", "pid", "birth_ymd", "labour", "inh"),
+    "inc": ("hh", "s_mon", "e_mon", "net_c"),
+    "f_medical": ("rid", "pid", "mon", "oop_c"),
+    "f_insurance": ("pid", "year", "enrolled"),
+    "f_education": ("rid", "pid", "day", "mon", "status", "cost_c"),
+    "f_disaster": ("rid", "hh", "mon", "loss_c", "collapsed"),
+    "f_housing": ("rid", "hh", "day", "grade"),
+    "f_water": ("rid", "hh", "village", "day", "safe"),
+    "f_civil": ("rid", "pid", "s_mon", "program"),
+    "f_disability": ("rid", "pid", "mon", "grade"),
+    "f_health": ("rid", "pid", "mon", "serious"),
+    "f_accident": ("rid", "pid", "mon", "outcome"),
+    "f_employment": ("rid", "pid", "day", "status"),
+    "f_assets": ("rid", "pid", "day", "asset", "value_c"),
+    "decl": ("rid", "hh", "day"),
+    # one row per province: money in cents, ratios as exact fractions num/den
+    "params": (
+        "prov",
+        "line_c",
+        "rdi_c",
+        "mfp_n",
+        "mfp_d",
+        "mot_n",
+        "mot_d",
+        "drop_n",
+        "drop_d",
+        "near_n",
+        "near_d",
+        "dl_n",
+        "dl_d",
+        "edu_c",
+        "unemp_days",
+        "decl_days",
+    ),
+}

@@ -1,0 +1,71 @@
+"""The worked example of shared/examples, screened by every engine, must match row for row."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from povguard.screening.service import screen_folder
+from tests.conftest import EXAMPLES
+
+DATASET = EXAMPLES / "screening-yunnan-2024"
+EXPECTED = EXAMPLES / "screening-yunnan-2024.expected.csv"
+AS_OF = dt.date(2024, 7, 15)
+FIELDS = ("household_id", "category", "rules", "pc_income", "line")
+
+
+def expected_rows() -> list[tuple[str, ...]]:
+    with EXPECTED.open(encoding="utf-8") as handle:
+        return [tuple(row[f] for f in FIELDS) for row in csv.DictReader(handle)]
+
+
+def test_duckdb_engine_gives_exactly_the_expected_clues() -> None:
+    result = screen_folder(DATASET, AS_OF, engine="duckdb")
+    got = [tuple(row[f] for f in FIELDS) for row in result.clues.iter_rows(named=True)]
+    assert got == expected_rows()
+    assert result.counts["clues"] == 438
+    assert result.policy_version
+
+
+def test_cli_writes_the_expected_csv(tmp_path: Path) -> None:
+    out = tmp_path / "clues.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "povguard", "screen", "--data", str(DATASET),
+         "--as-of", "2024-07-15", "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with out.open(encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == [*FIELDS, "evidence"]
+        assert [tuple(row[f] for f in FIELDS) for row in reader] == expected_rows()
+    assert [p.name for p in tmp_path.iterdir()] == ["clues.csv"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "/nonexistent", "--as-of", "2024-07-15"], "not a dataset folder"),
+        (["--data", str(DATASET), "--as-of", "2024-7-15"], "is not a date"),
+        (["--data", str(DATASET), "--as-of", "2027-01-15"], "no policy for province"),
+        (["--data", str(DATASET), "--as-of", "2024-07-15", "--engine", "x"], "unknown engine"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line_and_no_file(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "clues.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "povguard", "screen", *args, "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
