@@ -14,6 +14,7 @@ from povguard.interchange.spec import POLICY_FILE
 from povguard.policy.service import PolicyBook, load_policy
 from povguard.screening.clues import build_clues
 from povguard.screening.dataset import locate
+from povguard.screening.engines.base import SqlEngine
 from povguard.screening.params import param_row
 from povguard.screening.rules import RULES
 from povguard.screening.window import Window
@@ -32,7 +33,7 @@ class ScreeningResult:
     counts: dict[str, int] = field(default_factory=dict)  # per rule and per category
 
 
-def _engine(name: str, spark_master: str | None) -> object:
+def _engine(name: str, spark_master: str | None) -> SqlEngine:
     if name == "duckdb":
         from povguard.screening.engines.duckdb import DuckDBEngine
 
@@ -65,12 +66,15 @@ def screen_folder(
 ) -> ScreeningResult:
     """Screen a SPEC §3 dataset folder at date `as_of` (no database needed)."""
     started = time.perf_counter()
-    runner = _engine(engine, spark_master)
     files = locate(folder)
     book: PolicyBook = load_policy(policy or folder / POLICY_FILE)
-    provinces = runner.provinces(files)  # type: ignore[attr-defined]
-    params = [param_row(entry) for entry in book.for_provinces(provinces, as_of.year)]
-    rows = runner.screen_files(files, Window(as_of), params)  # type: ignore[attr-defined]
+    runner = _engine(engine, spark_master)
+    try:
+        runner.load(files)
+        entries = book.for_provinces(runner.provinces(), as_of.year)
+        rows = runner.screen(Window(as_of), [param_row(entry) for entry in entries])
+    finally:
+        runner.close()
     clues, missing = build_clues(rows)
     return ScreeningResult(
         as_of=as_of,

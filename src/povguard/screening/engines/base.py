@@ -1,0 +1,111 @@
+"""What every engine does, in order; subclasses supply the engine-specific primitives.
+
+load raw files → typed tables (reporting bad rows) → screening frame → parameters →
+integrity checks → the compiled rule query. All SQL is written once in DuckDB's dialect and
+handed to `sql()`, which transpiles it for engines that need another dialect.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import pyarrow as pa
+import sqlglot
+
+from povguard.core.errors import BadInput
+from povguard.screening.compiler import compile_screening
+from povguard.screening.dataset import INTEGRITY, NORMALISE, SourceFile
+from povguard.screening.frame import FRAME
+from povguard.screening.params import ParamRow
+from povguard.screening.typed import typed_select
+from povguard.screening.window import Window, month_label
+
+
+class SqlEngine(ABC):
+    name = "sql"
+    dialect = "duckdb"
+
+    def sql(self, query: str) -> str:
+        """`query` (DuckDB dialect) in this engine's dialect."""
+        if self.dialect == "duckdb":
+            return query
+        return sqlglot.transpile(query, read="duckdb", write=self.dialect)[0]
+
+    @abstractmethod
+    def register_raw(self, source: SourceFile) -> None:
+        """Expose the file as view `r_<file>`: its columns as text, empty cells as NULL."""
+
+    @abstractmethod
+    def materialize(self, name: str, query: str) -> None:
+        """Create table/view `name` from `query` (already in this engine's dialect)."""
+
+    @abstractmethod
+    def rows(self, query: str) -> list[tuple[Any, ...]]:
+        """Run a small query (this engine's dialect) and return its rows."""
+
+    @abstractmethod
+    def arrow(self, query: str) -> pa.Table:
+        """Run a query (this engine's dialect) and return its result as Arrow."""
+
+    @abstractmethod
+    def register_params(self, params: list[ParamRow]) -> None:
+        """Create table `params` (columns of `FRAME['params']`) from `params`."""
+
+    @abstractmethod
+    def first_bad_row(self, source: SourceFile) -> tuple[str, str]:
+        """(where, problem) of the first bad row of a file known to have one."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the engine's resources."""
+
+    def load(self, files: dict[str, SourceFile]) -> None:
+        present = [source for source in files.values() if source.path is not None]
+        for source in files.values():
+            if source.path is not None:
+                self.register_raw(source)
+            self.materialize(source.view, self.sql(typed_select(source)))
+        self._raise_on_bad_rows(present)
+        for table, select in NORMALISE.items():
+            self.materialize(table, self.sql(select))
+
+    def _raise_on_bad_rows(self, sources: list[SourceFile]) -> None:
+        if not sources:
+            return
+        counts = " UNION ALL ".join(
+            f"SELECT '{s.spec.name}' AS name, count(*) AS bad FROM {s.view} WHERE _bad IS NOT NULL"
+            for s in sources
+        )
+        bad = {str(name): int(n) for name, n in self.rows(self.sql(counts)) if n}
+        for source in sources:
+            if source.spec.name in bad:
+                where, problem = self.first_bad_row(source)
+                n = bad[source.spec.name]
+                more = f" ({n} bad rows in all)" if n > 1 else ""
+                raise BadInput(f"{source.path}: {where}: {problem}{more}")
+
+    def check_integrity(self) -> None:
+        for message, query in INTEGRITY.items():
+            found = self.rows(self.sql(query))
+            if found:
+                values = [
+                    month_label(v) if message.startswith("income") and isinstance(v, int) else v
+                    for v in found[0]
+                ]
+                raise BadInput(message.format(*values))
+
+    def provinces(self) -> list[str]:
+        return sorted(str(row[0]) for row in self.rows(self.sql("SELECT DISTINCT prov FROM hh")))
+
+    def screen(self, window: Window, params: list[ParamRow]) -> pa.Table:
+        missing = set(self.provinces()) - {row.prov for row in params}
+        if missing:
+            raise BadInput(f"no policy parameters for province {sorted(missing)[0]}")
+        self.register_params(params)
+        self.check_integrity()
+        return self.arrow(self.sql(compile_screening(window)))
+
+    @staticmethod
+    def frame_columns(table: str) -> tuple[str, ...]:
+        return FRAME[table]

@@ -1,0 +1,118 @@
+"""From raw text to typed columns, in SQL that every engine runs (DuckDB dialect, transpiled).
+
+An engine exposes each file of a dataset as a view `r_<file>` whose columns are the file's
+columns as text (absent optional columns are simply missing). `typed_select()` turns it into
+the typed view `t_<file>` that `dataset.NORMALISE` reads, with a `_bad` column naming the first
+unusable value of each row (`column: reason`), so bad input is reported, never guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from povguard.interchange.spec import Column, Kind
+from povguard.screening.dataset import SourceFile
+
+_PATTERNS = {
+    Kind.DATE: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    Kind.MONTH: "^[0-9]{4}-(0[1-9]|1[0-2])$",
+    Kind.MONEY: "^-?[0-9]+([.][0-9]{1,2})?$",
+    Kind.INT: "^-?[0-9]+$",
+    Kind.CODE: "^[0-9]{12}$",
+    Kind.ID_NUMBER: "^[0-9]{17}[0-9X]$",
+}
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def problem(column: Column, raw: str) -> str:
+    """SQL: why the raw text of `column` is unusable, or NULL."""
+    checks = []
+    pattern = _PATTERNS.get(column.kind)
+    if pattern:
+        checks.append(
+            f"WHEN NOT regexp_matches({raw}, '{pattern}') THEN 'not a valid {column.kind}'"
+        )
+    if column.kind is Kind.DATE:
+        checks.append(f"WHEN TRY_CAST({raw} AS DATE) IS NULL THEN 'not a real date'")
+    if column.kind is Kind.BOOL:
+        checks.append(f"WHEN {raw} NOT IN ('true', 'false') THEN 'must be true or false'")
+    if column.kind is Kind.ENUM:
+        checks.append(f"WHEN {raw} NOT IN ({_sql_list(column.choices)}) THEN 'unknown value'")
+    if column.min_value is not None and column.kind in (Kind.MONEY, Kind.INT):
+        checks.append(
+            f"WHEN TRY_CAST({raw} AS DOUBLE) < {column.min_value} THEN 'below {column.min_value:g}'"
+        )
+    if column.max_value is not None and column.kind is Kind.INT:
+        checks.append(
+            f"WHEN TRY_CAST({raw} AS DOUBLE) > {column.max_value} THEN 'above {column.max_value:g}'"
+        )
+    if not checks and not column.required:
+        return "NULL"
+    when_empty = "'empty required value'" if column.required else "NULL"
+    return f"CASE WHEN {raw} IS NULL THEN {when_empty} {' '.join(checks)} END"
+
+
+def typed_items(column: Column, raw: str) -> list[str]:
+    """SQL select items turning raw text into the typed columns the frame reads."""
+    name = column.name
+    if column.kind is Kind.DATE:
+        d = f"TRY_CAST({raw} AS DATE)"
+        return [
+            f"{raw} AS {quote(name)}",
+            f"CAST(date_diff('day', DATE '1970-01-01', {d}) AS BIGINT) AS {name}_day",
+            f"year({d}) * 12 + month({d}) - 1 AS {name}_mon",
+            f"year({d}) * 10000 + month({d}) * 100 + day({d}) AS {name}_ymd",
+        ]
+    if column.kind is Kind.MONTH:
+        return [
+            f"TRY_CAST(substr({raw}, 1, 4) AS INTEGER) * 12"
+            f" + TRY_CAST(substr({raw}, 6, 2) AS INTEGER) - 1 AS {name}_mon"
+        ]
+    if column.kind is Kind.MONEY:
+        return [f"CAST(TRY_CAST({raw} AS DECIMAL(18, 2)) * 100 AS BIGINT) AS {name}_c"]
+    if column.kind is Kind.INT:
+        return [f"TRY_CAST({raw} AS BIGINT) AS {quote(name)}"]
+    if column.kind is Kind.BOOL:
+        return [f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END AS {quote(name)}"]
+    return [f"{raw} AS {quote(name)}"]
+
+
+def raw_view(source: SourceFile) -> str:
+    return "r_" + source.spec.name.replace("/", "_")
+
+
+def bad_expression(source: SourceFile) -> str:
+    """SQL over the raw view: `column: reason` for the first unusable value of a row, or NULL."""
+    problems = []
+    for column in source.spec.columns:
+        raw = _raw(source, column)
+        check = problem(column, raw)
+        if check != "NULL":
+            problems.append(f"'{column.name}: ' || ({check})")
+    return f"coalesce({', '.join(problems)})" if problems else "CAST(NULL AS VARCHAR)"
+
+
+def _raw(source: SourceFile, column: Column) -> str:
+    if column.name in source.columns:
+        return f"CAST({quote(column.name)} AS VARCHAR)"
+    return "CAST(NULL AS VARCHAR)"
+
+
+def typed_select(source: SourceFile) -> str:
+    """SELECT over `r_<file>` giving the typed columns and `_bad` (no rows for an absent file)."""
+    items: list[str] = []
+    for column in source.spec.columns:
+        items.extend(typed_items(column, _raw(source, column)))
+    if source.path is None:
+        return (
+            f"SELECT {', '.join(items)}, CAST(NULL AS VARCHAR) AS _bad"
+            " FROM (SELECT 1 AS one) AS no_file WHERE 1 = 0"
+        )
+    return f"SELECT {', '.join(items)}, {bad_expression(source)} AS _bad FROM {raw_view(source)}"

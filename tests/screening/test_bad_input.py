@@ -1,0 +1,104 @@
+"""A dataset the rules cannot read is a clear error naming file, line and column."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from povguard.core.errors import BadInput
+from povguard.screening.service import screen_folder
+from tests.conftest import EXAMPLES
+
+DATASET = EXAMPLES / "screening-yunnan-2024"
+AS_OF = dt.date(2024, 7, 15)
+
+
+def _edit(path: Path, change: Callable[[list[str]], None]) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    change(lines)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _set(line: int, column: int, value: str) -> Callable[[list[str]], None]:
+    def change(lines: list[str]) -> None:
+        cells = lines[line - 1].split(",")
+        cells[column] = value
+        lines[line - 1] = ",".join(cells)
+
+    return change
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(DATASET, copy)
+    return copy
+
+
+CASES = [
+    ("feeds/medical.csv", _set(4, 2, "2024-02-30"), "medical.csv: line 4: date: not a real date"),
+    ("feeds/medical.csv", _set(7, 5, "12.345"), "line 7: out_of_pocket: not a valid money"),
+    ("members.csv", _set(3, 9, "yes"), "members.csv: line 3: in_household: must be true or false"),
+    ("members.csv", _set(3, 7, "boss"), "line 3: labour: unknown value"),
+    ("income.csv", _set(2, 1, "2023-13"), "income.csv: line 2: period_start: not a valid month"),
+    ("households.csv", _set(2, 1, ""), "line 2: village_code: empty required value"),
+    ("feeds/disability.csv", _set(2, 3, "5"), "line 2: grade: above 4"),
+    ("households.csv", lambda lines: lines.__setitem__(0, lines[0] + ",extra"), "unknown column"),
+    ("feeds/health.csv", lambda lines: lines.__setitem__(0, "record_id,id_number,date"),
+     "required column 'serious' is missing"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("file", "change", "message"), CASES)
+def test_bad_values_are_reported_with_file_line_and_column(
+    data: Path, file: str, change: Callable[[list[str]], None], message: str
+) -> None:
+    _edit(data / file, change)
+    with pytest.raises(BadInput) as error:
+        screen_folder(data, AS_OF)
+    assert message in str(error.value)
+
+
+def test_overlapping_income_periods_are_refused(data: Path) -> None:
+    with (data / "income.csv").open("a", encoding="utf-8") as handle:
+        handle.write("H000001,2023-08,2023-08,1.00,0,0,0,0,survey\n")
+        handle.write("H000001,2023-07,2023-09,1.00,0,0,0,0,survey\n")
+    with pytest.raises(BadInput, match="household H000001 has overlapping income periods"):
+        screen_folder(data, AS_OF)
+
+
+def test_the_same_id_number_in_two_member_rows_is_refused(data: Path) -> None:
+    lines = (data / "members.csv").read_text(encoding="utf-8").splitlines()
+    twin = lines[1].split(",")
+    twin[0], twin[1] = "M9999999", "H000002"
+    with (data / "members.csv").open("a", encoding="utf-8") as handle:
+        handle.write(",".join(twin) + "\n")
+    with pytest.raises(BadInput, match=f"ID number {twin[2]} appears in two member rows"):
+        screen_folder(data, AS_OF)
+
+
+def test_missing_feed_files_mean_no_records(data: Path) -> None:
+    shutil.rmtree(data / "feeds")
+    (data / "declarations.csv").unlink()
+    result = screen_folder(data, AS_OF)
+    assert set(result.counts) >= {"R01", "R02", "R03"}
+    assert all(set(rules.split(";")) <= {"R01", "R02", "R03"} for rules in result.clues["rules"])
+    assert result.counts["R01"] == 57
+
+
+def test_parquet_dataset_gives_the_same_clues(data: Path, tmp_path: Path) -> None:
+    import polars as pl
+
+    parquet = tmp_path / "parquet"
+    for csv_file in data.rglob("*.csv"):
+        target = parquet / csv_file.relative_to(data).with_suffix(".parquet")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pl.read_csv(csv_file, infer_schema=False).write_parquet(target)
+    shutil.copy(data / "policy.yaml", parquet / "policy.yaml")
+    from_csv = screen_folder(data, AS_OF).clues
+    from_parquet = screen_folder(parquet, AS_OF).clues
+    assert from_parquet.equals(from_csv)
