@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # Debian packages the test suite needs (installed when missing, as root).
-DEBIAN_PACKAGES :=
+DEBIAN_PACKAGES := chromium chromium-driver fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 PYTEST_ARGS ?=
 
 .PHONY: setup system-deps services demo test lint check pytest bench clean
