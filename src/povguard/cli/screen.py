@@ -25,7 +25,7 @@ def _summary(result: ScreeningResult) -> Table:
     for category in ("unstable", "marginal", "sudden_difficulty"):
         table.add_row(category, "", str(result.counts.get(category, 0)), style="bold")
     table.add_row("clues", "", str(result.counts.get("clues", 0)), style="bold")
-    table.add_row("income data missing", "", str(len(result.missing_income)), style="dim")
+    table.add_row("income data missing", "", str(result.missing_income.height), style="dim")
     return table
 
 

@@ -56,7 +56,7 @@ def upgrade(engine: Engine) -> None:
     """Apply every pending migration (a no-op on an up-to-date database)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(_alembic_config(engine), "heads")
 
 
 def is_up_to_date(engine: Engine) -> bool:

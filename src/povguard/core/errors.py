@@ -29,3 +29,9 @@ class Conflict(PovguardError):
     """A stale version or an illegal transition."""
 
     exit_code = 2
+
+
+class Forbidden(PovguardError):
+    """The caller's role may not do this (inside its scope: outside, records are NotFound)."""
+
+    exit_code = 2

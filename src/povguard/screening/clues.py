@@ -55,15 +55,15 @@ def _evidence(row: dict[str, Any], fired: list[str], kinds: dict[str, ColumnKind
     return json.dumps(evidence, ensure_ascii=False, separators=(",", ":"))
 
 
-def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, list[str]]:
-    """(clues sorted by household_id, households whose income data are missing)."""
+def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(clues, households whose income data are missing), both sorted by household_id."""
     kinds = fact_columns()
     codes = [rule.code for rule in RULES]
     clues: list[dict[str, Any]] = []
-    missing: list[str] = []
+    missing: list[tuple[str, str]] = []
     for row in rows.to_pylist():
         if not row["income_known"]:
-            missing.append(row["hh"])
+            missing.append((row["hh"], row["village"]))
         fired = [code for code in codes if row[code.lower()]]
         if not fired:
             continue
@@ -78,12 +78,19 @@ def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, list[str]]:
                 "line": plain_number(row["line_c"]),
                 "evidence": _evidence(row, fired, kinds),
                 "village_code": row["village"],
+                "in_open_case": bool(row["in_case"]),
                 "to_verify": row["assets_ids"] or "",
             }
         )
-    schema = dict.fromkeys((*CLUE_COLUMNS, "village_code", "to_verify"), pl.String)
+    schema: dict[str, type[pl.DataType]] = dict.fromkeys(
+        (*CLUE_COLUMNS, "village_code", "to_verify"), pl.String
+    )
+    schema["in_open_case"] = pl.Boolean
     frame = pl.DataFrame(clues, schema=schema).sort("household_id")
-    return frame, sorted(missing)
+    gaps = pl.DataFrame(
+        missing, schema={"household_id": pl.String, "village_code": pl.String}, orient="row"
+    ).sort("household_id")
+    return frame, gaps
 
 
 def write_atomically(frame: pl.DataFrame, out: Path, *, fmt: str | None = None) -> None:

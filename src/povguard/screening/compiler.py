@@ -16,7 +16,7 @@ from povguard.screening.window import Window
 
 PRELUDE = (
     "pm AS (SELECT hh, mid, pid, birth_ymd, labour FROM mem WHERE inh)",
-    "hp AS (SELECT h.hh, h.village, h.formerly_poor, h.monitored, p.*"
+    "hp AS (SELECT h.hh, h.village, h.formerly_poor, h.monitored, h.in_case, p.*"
     " FROM hh h JOIN params p ON p.prov = h.prov)",
 )
 
@@ -58,6 +58,7 @@ def output_columns() -> list[str]:
     return [
         "hh",
         "village",
+        "in_case",
         "category",
         *[rule.code.lower() for rule in RULES],
         "income_known",

@@ -33,7 +33,8 @@ class SourceFile:
 
     @property
     def is_parquet(self) -> bool:
-        return self.path is not None and self.path.suffix == ".parquet"
+        """A Parquet file, or a folder of Parquet files (a lake table)."""
+        return self.path is not None and (self.path.suffix == ".parquet" or self.path.is_dir())
 
 
 def _header(path: Path) -> tuple[str, ...]:
@@ -87,9 +88,12 @@ def locate(folder: Path) -> dict[str, SourceFile]:
 
 _R = "record_id AS rid"
 NORMALISE: dict[str, str] = {
-    "hh": "SELECT household_id AS hh, village_code AS village,"
-    " substr(village_code, 1, 2) || '0000000000' AS prov,"
-    " status = 'formerly_poor' AS formerly_poor, false AS monitored FROM t_households",
+    "hh": "SELECT h.household_id AS hh, h.village_code AS village,"
+    " substr(h.village_code, 1, 2) || '0000000000' AS prov,"
+    " h.status = 'formerly_poor' AS formerly_poor, coalesce(o.monitored, false) AS monitored,"
+    " o.hh IS NOT NULL AS in_case"
+    " FROM t_households h LEFT JOIN open_cases o ON o.hh = h.household_id"
+    " WHERE h.village_code LIKE '{region}%'",
     "mem": "SELECT household_id AS hh, member_id AS mid, id_number AS pid,"
     " birth_date_ymd AS birth_ymd, labour, in_household AS inh FROM t_members",
     "inc": "SELECT household_id AS hh, period_start_mon AS s_mon, period_end_mon AS e_mon,"

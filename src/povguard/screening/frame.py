@@ -10,7 +10,7 @@ from __future__ import annotations
 
 FRAME: dict[str, tuple[str, ...]] = {
     # monitored: already a monitoring object (an open case); counts as formerly poor in R04
-    "hh": ("hh", "village", "prov", "formerly_poor", "monitored"),
+    "hh": ("hh", "village", "prov", "formerly_poor", "monitored", "in_case"),
     "mem": ("hh", "mid", "pid", "birth_ymd", "labour", "inh"),
     "inc": ("hh", "s_mon", "e_mon", "net_c"),
     "f_medical": ("rid", "pid", "mon", "oop_c"),
@@ -26,6 +26,8 @@ FRAME: dict[str, tuple[str, ...]] = {
     "f_employment": ("rid", "pid", "day", "status"),
     "f_assets": ("rid", "pid", "day", "asset", "value_c"),
     "decl": ("rid", "hh", "day"),
+    # households already in an open case (from the case register; empty for a dataset folder)
+    "open_cases": ("hh", "monitored"),
     # one row per province: money in cents, ratios as exact fractions num/den
     "params": (
         "prov",
@@ -45,4 +47,10 @@ FRAME: dict[str, tuple[str, ...]] = {
         "unemp_days",
         "decl_days",
     ),
+}
+
+# Column types of the tables an engine is handed as rows rather than files.
+INPUT_TYPES: dict[str, dict[str, str]] = {
+    "open_cases": {"hh": "VARCHAR", "monitored": "BOOLEAN"},
+    "params": {c: ("VARCHAR" if c == "prov" else "BIGINT") for c in FRAME["params"]},
 }

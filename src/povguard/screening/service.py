@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,9 +13,11 @@ import polars as pl
 from povguard.core.errors import BadInput
 from povguard.interchange.spec import POLICY_FILE
 from povguard.policy.service import PolicyBook, load_policy
+from povguard.regions.codes import prefix
 from povguard.screening.clues import build_clues
-from povguard.screening.dataset import locate
+from povguard.screening.dataset import SourceFile, locate
 from povguard.screening.engines.base import SqlEngine
+from povguard.screening.lake import locate_lake, policy_path
 from povguard.screening.params import param_row
 from povguard.screening.rules import RULES
 from povguard.screening.window import Window
@@ -28,9 +31,10 @@ class ScreeningResult:
     engine: str
     policy_version: str
     clues: pl.DataFrame
-    missing_income: list[str]
+    missing_income: pl.DataFrame  # household_id, village_code
     seconds: float
     counts: dict[str, int] = field(default_factory=dict)  # per rule and per category
+    households: int = 0  # households screened
 
 
 def _engine(name: str, spark_master: str | None) -> SqlEngine:
@@ -56,23 +60,30 @@ def count_clues(clues: pl.DataFrame) -> dict[str, int]:
     return counts
 
 
-def screen_folder(
-    folder: Path,
+Progress = Callable[[float], None]
+
+
+def _screen(
+    files: dict[str, SourceFile],
+    book: PolicyBook,
     as_of: dt.date,
     *,
-    engine: str = "duckdb",
-    policy: Path | None = None,
+    engine: str,
     spark_master: str | None = None,
+    region_prefix: str = "",
+    open_cases: dict[str, bool] | None = None,
+    progress: Progress | None = None,
 ) -> ScreeningResult:
-    """Screen a SPEC §3 dataset folder at date `as_of` (no database needed)."""
     started = time.perf_counter()
-    files = locate(folder)
-    book: PolicyBook = load_policy(policy or folder / POLICY_FILE)
+    report = progress or (lambda _share: None)
     runner = _engine(engine, spark_master)
     try:
-        runner.load(files)
+        runner.load(files, region_prefix=region_prefix, open_cases=open_cases)
+        report(0.4)
         entries = book.for_provinces(runner.provinces(), as_of.year)
+        households = runner.household_count()
         rows = runner.screen(Window(as_of), [param_row(entry) for entry in entries])
+        report(0.9)
     finally:
         runner.close()
     clues, missing = build_clues(rows)
@@ -84,4 +95,45 @@ def screen_folder(
         missing_income=missing,
         seconds=time.perf_counter() - started,
         counts=count_clues(clues),
+        households=households,
+    )
+
+
+def screen_folder(
+    folder: Path,
+    as_of: dt.date,
+    *,
+    engine: str = "duckdb",
+    policy: Path | None = None,
+    spark_master: str | None = None,
+) -> ScreeningResult:
+    """Screen a SPEC §3 dataset folder at date `as_of` (no database needed)."""
+    files = locate(folder)
+    book = load_policy(policy or folder / POLICY_FILE)
+    return _screen(files, book, as_of, engine=engine, spark_master=spark_master)
+
+
+def screen_lake(
+    lake: Path,
+    as_of: dt.date,
+    *,
+    region_code: str | None = None,
+    engine: str = "duckdb",
+    open_cases: dict[str, bool] | None = None,
+    spark_master: str | None = None,
+    progress: Progress | None = None,
+) -> ScreeningResult:
+    """Screen the imported lake (optionally one region's subtree) at date `as_of`."""
+    files = locate_lake(lake)
+    book = load_policy(policy_path(lake))
+    scope = prefix(region_code) if region_code else ""
+    return _screen(
+        files,
+        book,
+        as_of,
+        engine=engine,
+        spark_master=spark_master,
+        region_prefix=scope,
+        open_cases=open_cases,
+        progress=progress,
     )

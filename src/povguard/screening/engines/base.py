@@ -16,7 +16,7 @@ import sqlglot
 from povguard.core.errors import BadInput
 from povguard.screening.compiler import compile_screening
 from povguard.screening.dataset import INTEGRITY, NORMALISE, SourceFile
-from povguard.screening.frame import FRAME
+from povguard.screening.frame import INPUT_TYPES
 from povguard.screening.params import ParamRow
 from povguard.screening.typed import typed_select
 from povguard.screening.window import Window, month_label
@@ -49,8 +49,8 @@ class SqlEngine(ABC):
         """Run a query (this engine's dialect) and return its result as Arrow."""
 
     @abstractmethod
-    def register_params(self, params: list[ParamRow]) -> None:
-        """Create table `params` (columns of `FRAME['params']`) from `params`."""
+    def register_table(self, name: str, types: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+        """Create table `name` with columns `types` (SQL type names) holding `rows`."""
 
     @abstractmethod
     def first_bad_row(self, source: SourceFile) -> tuple[str, str]:
@@ -60,15 +60,28 @@ class SqlEngine(ABC):
     def close(self) -> None:
         """Release the engine's resources."""
 
-    def load(self, files: dict[str, SourceFile]) -> None:
+    def load(
+        self,
+        files: dict[str, SourceFile],
+        *,
+        region_prefix: str = "",
+        open_cases: dict[str, bool] | None = None,
+    ) -> None:
+        """Read and check the dataset, keeping the households whose village starts with
+        `region_prefix`; `open_cases` maps households in an open case to "is a monitoring
+        object"."""
+        cases = sorted((open_cases or {}).items())
+        self.register_table("open_cases", INPUT_TYPES["open_cases"], cases)
         present = [source for source in files.values() if source.path is not None]
         for source in files.values():
             if source.path is not None:
                 self.register_raw(source)
             self.materialize(source.view, self.sql(typed_select(source)))
         self._raise_on_bad_rows(present)
+        if not region_prefix.isdigit() and region_prefix:
+            raise BadInput(f"not a region code prefix: {region_prefix!r}")
         for table, select in NORMALISE.items():
-            self.materialize(table, self.sql(select))
+            self.materialize(table, self.sql(select.replace("{region}", region_prefix)))
 
     def _raise_on_bad_rows(self, sources: list[SourceFile]) -> None:
         if not sources:
@@ -95,6 +108,9 @@ class SqlEngine(ABC):
                 ]
                 raise BadInput(message.format(*values))
 
+    def household_count(self) -> int:
+        return int(self.rows(self.sql("SELECT count(*) FROM hh"))[0][0])
+
     def provinces(self) -> list[str]:
         return sorted(str(row[0]) for row in self.rows(self.sql("SELECT DISTINCT prov FROM hh")))
 
@@ -102,10 +118,6 @@ class SqlEngine(ABC):
         missing = set(self.provinces()) - {row.prov for row in params}
         if missing:
             raise BadInput(f"no policy parameters for province {sorted(missing)[0]}")
-        self.register_params(params)
+        self.register_table("params", INPUT_TYPES["params"], [tuple(row) for row in params])
         self.check_integrity()
         return self.arrow(self.sql(compile_screening(window)))
-
-    @staticmethod
-    def frame_columns(table: str) -> tuple[str, ...]:
-        return FRAME[table]

@@ -11,13 +11,13 @@ import pyarrow as pa
 from povguard.core.errors import BadInput
 from povguard.screening.dataset import SourceFile
 from povguard.screening.engines.base import SqlEngine
-from povguard.screening.frame import FRAME
-from povguard.screening.params import ParamRow
 from povguard.screening.typed import bad_expression, quote, raw_view
 
 
 def _reader(source: SourceFile) -> str:
     path = str(source.path).replace("'", "''")
+    if source.path is not None and source.path.is_dir():
+        return f"read_parquet('{path}/**/*.parquet', hive_partitioning = false)"
     if source.is_parquet:
         return f"read_parquet('{path}')"
     columns = ", ".join(f"'{name}': 'VARCHAR'" for name in source.columns)
@@ -63,15 +63,12 @@ class DuckDBEngine(SqlEngine):
         except duckdb.Error as exc:
             raise BadInput(f"screening failed: {str(exc).splitlines()[0]}") from exc
 
-    def register_params(self, params: list[ParamRow]) -> None:
-        columns = FRAME["params"]
-        types = ", ".join(f"{c} {'VARCHAR' if c == 'prov' else 'BIGINT'}" for c in columns)
-        self._run(f"CREATE TEMP TABLE params ({types})")
-        if params:
-            self.con.executemany(
-                f"INSERT INTO params VALUES ({', '.join('?' for _ in columns)})",
-                [list(row) for row in params],
-            )
+    def register_table(self, name: str, types: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+        columns = ", ".join(f"{column} {kind}" for column, kind in types.items())
+        self._run(f"CREATE TEMP TABLE {name} ({columns})")
+        if rows:
+            marks = ", ".join("?" for _ in types)
+            self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
 
     def first_bad_row(self, source: SourceFile) -> tuple[str, str]:
         found = self.rows(

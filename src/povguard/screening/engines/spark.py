@@ -14,8 +14,6 @@ import pyarrow as pa
 from povguard.core.errors import BadInput
 from povguard.screening.dataset import SourceFile
 from povguard.screening.engines.base import SqlEngine
-from povguard.screening.frame import FRAME
-from povguard.screening.params import ParamRow
 from povguard.screening.typed import bad_expression, raw_view
 
 
@@ -84,16 +82,13 @@ class SparkEngine(SqlEngine):
     def arrow(self, query: str) -> pa.Table:
         return self._sql(query).toArrow()
 
-    def register_params(self, params: list[ParamRow]) -> None:
-        from pyspark.sql.types import LongType, StringType, StructField, StructType
+    def register_table(self, name: str, types: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+        from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType
 
-        schema = StructType(
-            [StructField(c, StringType() if c == "prov" else LongType()) for c in FRAME["params"]]
-        )
-        self.spark.createDataFrame([tuple(row) for row in params], schema).createOrReplaceTempView(
-            "params"
-        )
-        self._views.append("params")
+        spark_types = {"VARCHAR": StringType(), "BIGINT": LongType(), "BOOLEAN": BooleanType()}
+        schema = StructType([StructField(c, spark_types[t]) for c, t in types.items()])
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
+        self._views.append(name)
 
     def first_bad_row(self, source: SourceFile) -> tuple[str, str]:
         found = self.rows(

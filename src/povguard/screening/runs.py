@@ -1,0 +1,204 @@
+"""Stored screening runs over the imported lake: start, execute as a job, read back (SPEC §6).
+
+A run row lives in the operational database; its clues and the households lacking income data
+are Parquet files in the lake (`runs/<run_id>/`). Every read is scoped to the caller's region.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from povguard.auth.principal import Principal, Role
+from povguard.core.errors import BadInput, Forbidden, NotFound, PovguardError
+from povguard.core.uow import unit_of_work
+from povguard.regions.codes import LEVEL_ORDER, ancestor, is_valid_code, level_of, prefix
+from povguard.screening.clues import write_atomically
+from povguard.screening.models import ScreeningRun
+from povguard.screening.rules import RULES_BY_CODE
+from povguard.screening.service import ENGINES, screen_lake
+
+RUNNERS = frozenset({Role.COUNTY, Role.ADMIN})
+CATEGORIES = ("unstable", "marginal", "sudden_difficulty")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def run_folder(lake: Path, run_id: str) -> Path:
+    return lake / "runs" / run_id
+
+
+def create_run(
+    session: Session,
+    principal: Principal,
+    *,
+    as_of: dt.date,
+    region_code: str,
+    engine: str = "duckdb",
+) -> ScreeningRun:
+    """Queue a run over `region_code`'s subtree (county officers and admins)."""
+    if principal.role not in RUNNERS:
+        raise Forbidden(f"role {principal.role} may not start a screening run")
+    if not is_valid_code(region_code):
+        raise BadInput(f"{region_code!r} is not a 12-digit region code", field="region")
+    if not principal.covers(region_code):
+        raise NotFound(f"region {region_code} not found")
+    if engine not in ENGINES:
+        raise BadInput(f"unknown engine {engine!r}", field="engine")
+    run = ScreeningRun(
+        id=uuid.uuid4().hex,
+        as_of=as_of,
+        region_code=region_code,
+        engine=engine,
+        state="queued",
+        progress=0.0,
+        created_by=principal.username,
+        created_at=_now(),
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _update(database_url: str | None, run_id: str, **values: Any) -> None:
+    with unit_of_work(database_url) as session:
+        run = session.get(ScreeningRun, run_id)
+        if run is None:
+            raise NotFound(f"screening run {run_id} not found")
+        for name, value in values.items():
+            setattr(run, name, value)
+
+
+def execute_run(
+    run_id: str,
+    *,
+    lake: Path,
+    database_url: str | None = None,
+    open_cases: dict[str, bool] | None = None,
+) -> None:
+    """Run a queued run to its end; failures are stored on the run, never lost."""
+    with unit_of_work(database_url) as session:
+        run = session.get(ScreeningRun, run_id)
+        if run is None:
+            raise NotFound(f"screening run {run_id} not found")
+        as_of, region, engine = run.as_of, run.region_code, run.engine
+    _update(database_url, run_id, state="running", started_at=_now(), progress=0.05)
+    progress: Callable[[float], None] = lambda share: _update(  # noqa: E731
+        database_url, run_id, progress=round(share, 2)
+    )
+    try:
+        result = screen_lake(
+            lake, as_of, region_code=region, engine=engine, open_cases=open_cases,
+            progress=progress,
+        )  # fmt: skip
+        folder = run_folder(lake, run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(result.clues, folder / "clues.parquet")
+        write_atomically(result.missing_income, folder / "missing_income.parquet")
+    except PovguardError as exc:
+        _update(database_url, run_id, state="failed", error=str(exc), finished_at=_now())
+        return
+    _update(
+        database_url,
+        run_id,
+        state="done",
+        progress=1.0,
+        finished_at=_now(),
+        seconds=round(result.seconds, 3),
+        policy_version=result.policy_version,
+        households=result.households,
+        clue_count=result.clues.height,
+        missing_income=result.missing_income.height,
+        to_verify=int((result.clues["to_verify"] != "").sum()),
+        counts=result.counts,
+    )
+
+
+def _enclosing(principal: Principal) -> list[str]:
+    """The codes of the regions above the caller's own (whose runs cover part of its scope)."""
+    own = level_of(principal.region_code)
+    if own is None:
+        return []
+    return [
+        ancestor(principal.region_code, level) for level in LEVEL_ORDER[: LEVEL_ORDER.index(own)]
+    ]
+
+
+def _visible(principal: Principal, region_code: str) -> bool:
+    return principal.covers(region_code) or region_code in _enclosing(principal)
+
+
+def get_run(session: Session, principal: Principal, run_id: str) -> ScreeningRun:
+    """The run, if it covers part of the caller's scope (its clues are then filtered to it)."""
+    run = session.get(ScreeningRun, run_id)
+    if run is None or not _visible(principal, run.region_code):
+        raise NotFound(f"screening run {run_id} not found")
+    return run
+
+
+def list_runs(session: Session, principal: Principal, *, limit: int = 50) -> list[ScreeningRun]:
+    """Runs covering part of the caller's scope, newest first."""
+    query = select(ScreeningRun).order_by(ScreeningRun.created_at.desc()).limit(limit)
+    if principal.scope_prefix:
+        query = query.where(
+            or_(
+                ScreeningRun.region_code.startswith(principal.scope_prefix),
+                ScreeningRun.region_code.in_(_enclosing(principal)),
+            )
+        )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class CluePage:
+    items: list[dict[str, Any]]
+    total: int
+
+
+def list_clues(
+    session: Session,
+    principal: Principal,
+    lake: Path,
+    run_id: str,
+    *,
+    page: int = 1,
+    size: int = 50,
+    rule: str | None = None,
+    category: str | None = None,
+    village: str | None = None,
+) -> CluePage:
+    """One page of a finished run's clues inside the caller's scope, filtered."""
+    run = get_run(session, principal, run_id)
+    if run.state != "done":
+        raise BadInput(f"screening run {run_id} is {run.state}, it has no clues yet")
+    if page < 1 or not 1 <= size <= 1000:
+        raise BadInput("page must be ≥ 1 and size between 1 and 1000", field="size")
+    if rule is not None and rule not in RULES_BY_CODE:
+        raise BadInput(f"unknown rule {rule!r}", field="rule")
+    if category is not None and category not in CATEGORIES:
+        raise BadInput(f"unknown category {category!r}", field="category")
+    if village is not None and not is_valid_code(village):
+        raise BadInput(f"{village!r} is not a region code", field="village")
+    frame = pl.scan_parquet(run_folder(lake, run_id) / "clues.parquet")
+    scope = principal.scope_prefix
+    if scope:
+        frame = frame.filter(pl.col("village_code").str.starts_with(scope))
+    if village:
+        frame = frame.filter(pl.col("village_code").str.starts_with(prefix(village)))
+    if rule:
+        frame = frame.filter(pl.col("rules").str.split(";").list.contains(rule))
+    if category:
+        frame = frame.filter(pl.col("category") == category)
+    total = frame.select(pl.len()).collect().item()
+    items = frame.sort("household_id").slice((page - 1) * size, size).collect().to_dicts()
+    return CluePage(items=items, total=int(total))
