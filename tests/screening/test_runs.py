@@ -35,6 +35,16 @@ def _run(database_url: str, lake: Path, principal: Principal, region: str, **kw:
     return run_id
 
 
+def test_a_national_run_is_visible_to_every_scope(database_url: str, example_lake: Path) -> None:
+    run_id = _run(database_url, example_lake, SYSTEM, runs.NATIONAL)
+    with unit_of_work(database_url) as session:
+        assert runs.get_run(session, TOWNSHIP, run_id).clue_count == 438
+        page = runs.list_clues(session, TOWNSHIP, example_lake, run_id, size=1000)
+        with pytest.raises(NotFound):
+            runs.create_run(session, COUNTY, as_of=AS_OF, region_code=runs.NATIONAL)
+    assert page.items and all(i["village_code"].startswith("530129003") for i in page.items)
+
+
 def test_a_run_over_the_province_stores_exactly_the_folder_clues(
     database_url: str, example_lake: Path
 ) -> None:
@@ -122,7 +132,8 @@ def test_who_may_start_a_run(database_url: str) -> None:
 def test_a_failing_run_is_stored_as_failed(database_url: str, tmp_path: Path) -> None:
     with unit_of_work(database_url) as session:
         run_id = runs.create_run(session, SYSTEM, as_of=AS_OF, region_code="530000000000").id
-    runs.execute_run(run_id, lake=tmp_path / "empty-lake", database_url=database_url)
+    with pytest.raises(BadInput, match="run `povguard import` first"):
+        runs.execute_run(run_id, lake=tmp_path / "empty-lake", database_url=database_url)
     with unit_of_work(database_url) as session:
         run = runs.get_run(session, SYSTEM, run_id)
     assert run.state == "failed" and "run `povguard import` first" in (run.error or "")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from povguard.auth.principal import SYSTEM
 from povguard.cli.options import parse_date
+from povguard.config import get_settings
 from povguard.core.errors import BadInput
+from povguard.core.uow import unit_of_work
+from povguard.screening import runs
 from povguard.screening.clues import CLUE_COLUMNS, write_atomically
 from povguard.screening.rules import RULES
 from povguard.screening.service import ScreeningResult, screen_folder
@@ -30,9 +35,17 @@ def _summary(result: ScreeningResult) -> Table:
 
 
 def screen(
-    data: Path = typer.Option(..., "--data", help="SPEC §3 dataset folder (CSV or Parquet)."),
     as_of: str = typer.Option(..., "--as-of", help="Screening date D (YYYY-MM-DD)."),
-    out: Path = typer.Option(..., "--out", help="Clues file to write (.csv or .parquet)."),
+    data: Path | None = typer.Option(
+        None, "--data", help="SPEC §3 dataset folder (CSV or Parquet); no database needed."
+    ),
+    from_lake: bool = typer.Option(
+        False, "--from-lake", help="Screen the imported registry and lake; the run is stored."
+    ),
+    region: str | None = typer.Option(
+        None, "--region", help="With --from-lake: screen only this region's subtree."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Clues file to write (.csv or .parquet)."),
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded) or spark."),
     fmt: str | None = typer.Option(None, "--format", help="csv or parquet (default: by suffix)."),
     policy: Path | None = typer.Option(
@@ -43,15 +56,33 @@ def screen(
     ),
     evidence: bool = typer.Option(True, help="Include the evidence column."),
 ) -> None:
-    """Screen a dataset folder at date D and write one clue per household at risk."""
+    """Screen households at date D and write one clue per household at risk."""
     date = parse_date(as_of, "--as-of")
-    if out.is_dir():
+    if (data is None) == (not from_lake):
+        raise BadInput("give either --data DIR or --from-lake")
+    if out is not None and out.is_dir():
         raise BadInput(f"--out: {out} is a folder, not a file")
-    result = screen_folder(data, date, engine=engine, policy=policy, spark_master=spark_master)
-    columns = [c for c in CLUE_COLUMNS if evidence or c != "evidence"]
-    write_atomically(result.clues.select(columns), out, fmt=fmt)
+    if data is not None:
+        if out is None:
+            raise BadInput("--out FILE is required with --data")
+        result = screen_folder(data, date, engine=engine, policy=policy, spark_master=spark_master)
+    else:
+        result = _stored_run(date, region, engine)
+    if out is not None:
+        columns = [c for c in CLUE_COLUMNS if evidence or c != "evidence"]
+        write_atomically(result.clues.select(columns), out, fmt=fmt)
     Console(stderr=True).print(_summary(result))
-    typer.echo(f"{result.clues.height} clues written to {out}")
+    if out is not None:
+        typer.echo(f"{result.clues.height} clues written to {out}")
+
+
+def _stored_run(date: dt.date, region: str | None, engine: str) -> ScreeningResult:
+    settings = get_settings()
+    with unit_of_work() as session:
+        run = runs.create_run(
+            session, SYSTEM, as_of=date, region_code=region or runs.NATIONAL, engine=engine
+        )
+    return runs.execute_run(run.id, lake=settings.lake)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,9 +24,10 @@ from povguard.regions.codes import LEVEL_ORDER, ancestor, is_valid_code, level_o
 from povguard.screening.clues import write_atomically
 from povguard.screening.models import ScreeningRun
 from povguard.screening.rules import RULES_BY_CODE
-from povguard.screening.service import ENGINES, screen_lake
+from povguard.screening.service import ENGINES, ScreeningResult, screen_lake
 
 RUNNERS = frozenset({Role.COUNTY, Role.ADMIN})
+NATIONAL = "000000000000"  # the region code of a run over every province in the lake
 CATEGORIES = ("unstable", "marginal", "sudden_difficulty")
 
 
@@ -49,7 +50,7 @@ def create_run(
     """Queue a run over `region_code`'s subtree (county officers and admins)."""
     if principal.role not in RUNNERS:
         raise Forbidden(f"role {principal.role} may not start a screening run")
-    if not is_valid_code(region_code):
+    if not (is_valid_code(region_code) or region_code == NATIONAL):
         raise BadInput(f"{region_code!r} is not a 12-digit region code", field="region")
     if not principal.covers(region_code):
         raise NotFound(f"region {region_code} not found")
@@ -85,8 +86,8 @@ def execute_run(
     lake: Path,
     database_url: str | None = None,
     open_cases: dict[str, bool] | None = None,
-) -> None:
-    """Run a queued run to its end; failures are stored on the run, never lost."""
+) -> ScreeningResult:
+    """Run a queued run to its end; a failure is stored on the run, then raised."""
     with unit_of_work(database_url) as session:
         run = session.get(ScreeningRun, run_id)
         if run is None:
@@ -98,8 +99,8 @@ def execute_run(
     )
     try:
         result = screen_lake(
-            lake, as_of, region_code=region, engine=engine, open_cases=open_cases,
-            progress=progress,
+            lake, as_of, region_code=None if region == NATIONAL else region, engine=engine,
+            open_cases=open_cases, progress=progress,
         )  # fmt: skip
         folder = run_folder(lake, run_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -107,7 +108,7 @@ def execute_run(
         write_atomically(result.missing_income, folder / "missing_income.parquet")
     except PovguardError as exc:
         _update(database_url, run_id, state="failed", error=str(exc), finished_at=_now())
-        return
+        raise
     _update(
         database_url,
         run_id,
@@ -122,16 +123,16 @@ def execute_run(
         to_verify=int((result.clues["to_verify"] != "").sum()),
         counts=result.counts,
     )
+    return result
 
 
 def _enclosing(principal: Principal) -> list[str]:
     """The codes of the regions above the caller's own (whose runs cover part of its scope)."""
     own = level_of(principal.region_code)
     if own is None:
-        return []
-    return [
-        ancestor(principal.region_code, level) for level in LEVEL_ORDER[: LEVEL_ORDER.index(own)]
-    ]
+        return [NATIONAL]
+    above = LEVEL_ORDER[: LEVEL_ORDER.index(own)]
+    return [NATIONAL, *(ancestor(principal.region_code, level) for level in above)]
 
 
 def _visible(principal: Principal, region_code: str) -> bool:
