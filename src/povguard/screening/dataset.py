@@ -87,39 +87,69 @@ def locate(folder: Path) -> dict[str, SourceFile]:
 
 
 _R = "record_id AS rid"
-NORMALISE: dict[str, str] = {
-    "hh": "SELECT h.household_id AS hh, h.village_code AS village,"
-    " substr(h.village_code, 1, 2) || '0000000000' AS prov,"
-    " h.status = 'formerly_poor' AS formerly_poor, coalesce(o.monitored, false) AS monitored,"
-    " o.hh IS NOT NULL AS in_case"
-    " FROM t_households h LEFT JOIN open_cases o ON o.hh = h.household_id"
-    " WHERE h.village_code LIKE '{region}%'",
-    "mem": "SELECT household_id AS hh, member_id AS mid, id_number AS pid,"
-    " birth_date_ymd AS birth_ymd, labour, in_household AS inh FROM t_members",
-    "inc": "SELECT household_id AS hh, period_start_mon AS s_mon, period_end_mon AS e_mon,"
-    " coalesce(wage_c, 0) + coalesce(operating_c, 0) + coalesce(property_c, 0)"
-    " + coalesce(transfer_c, 0) - coalesce(production_cost_c, 0) AS net_c FROM t_income",
-    "f_medical": f"SELECT {_R}, id_number AS pid, date_mon AS mon, out_of_pocket_c AS oop_c"
-    " FROM t_feeds_medical",
-    "f_insurance": "SELECT id_number AS pid, year, enrolled FROM t_feeds_insurance",
-    "f_education": f"SELECT {_R}, id_number AS pid, date_day AS day, date_mon AS mon, status,"
-    " coalesce(cost_c, 0) AS cost_c FROM t_feeds_education",
-    "f_disaster": f"SELECT {_R}, household_id AS hh, date_mon AS mon,"
-    " coalesce(loss_c, 0) AS loss_c, coalesce(house_damage = 'collapsed', false) AS collapsed"
-    " FROM t_feeds_disaster",
-    "f_housing": f"SELECT {_R}, household_id AS hh, date_day AS day, grade FROM t_feeds_housing",
-    "f_water": f"SELECT {_R}, household_id AS hh, village_code AS village, date_day AS day, safe"
-    " FROM t_feeds_water",
-    "f_civil": f"SELECT {_R}, id_number AS pid, start_mon AS s_mon, program FROM t_feeds_civil",
-    "f_disability": f"SELECT {_R}, id_number AS pid, date_mon AS mon, grade"
-    " FROM t_feeds_disability",
-    "f_health": f"SELECT {_R}, id_number AS pid, date_mon AS mon, serious FROM t_feeds_health",
-    "f_accident": f"SELECT {_R}, id_number AS pid, date_mon AS mon, outcome FROM t_feeds_accident",
-    "f_employment": f"SELECT {_R}, id_number AS pid, date_day AS day, status"
-    " FROM t_feeds_employment",
-    "f_assets": f"SELECT {_R}, id_number AS pid, date_day AS day, asset,"
-    " coalesce(value_c, 0) AS value_c FROM t_feeds_assets",
-    "decl": "SELECT declaration_id AS rid, household_id AS hh, date_day AS day FROM t_declarations",
+# Frame table → (select list, FROM clause) over the typed views; `frame_select()` adds `_bad`.
+NORMALISE: dict[str, tuple[str, str]] = {
+    "hh": (
+        "t.household_id AS hh, t.village_code AS village,"
+        " substr(t.village_code, 1, 2) || '0000000000' AS prov,"
+        " t.status = 'formerly_poor' AS formerly_poor, coalesce(o.monitored, false) AS monitored,"
+        " o.hh IS NOT NULL AS in_case",
+        # Bad rows are kept whatever the region, so that they are reported.
+        "t_households t LEFT JOIN open_cases o ON o.hh = t.household_id"
+        " WHERE t.village_code LIKE '{region}%' OR t._bad IS NOT NULL",
+    ),
+    "mem": (
+        "household_id AS hh, member_id AS mid, id_number AS pid, birth_date_ymd AS birth_ymd,"
+        " labour, in_household AS inh",
+        "t_members t",
+    ),
+    "inc": (
+        "household_id AS hh, period_start_mon AS s_mon, period_end_mon AS e_mon,"
+        " coalesce(wage_c, 0) + coalesce(operating_c, 0) + coalesce(property_c, 0)"
+        " + coalesce(transfer_c, 0) - coalesce(production_cost_c, 0) AS net_c",
+        "t_income t",
+    ),
+    "f_medical": (f"{_R}, id_number AS pid, date_mon AS mon, out_of_pocket_c AS oop_c", ""),
+    "f_insurance": ("id_number AS pid, year, enrolled", ""),
+    "f_education": (
+        f"{_R}, id_number AS pid, date_day AS day, date_mon AS mon, status,"
+        " coalesce(cost_c, 0) AS cost_c",
+        "",
+    ),
+    "f_disaster": (
+        f"{_R}, household_id AS hh, date_mon AS mon, coalesce(loss_c, 0) AS loss_c,"
+        " coalesce(house_damage = 'collapsed', false) AS collapsed",
+        "",
+    ),
+    "f_housing": (f"{_R}, household_id AS hh, date_day AS day, grade", ""),
+    "f_water": (f"{_R}, household_id AS hh, village_code AS village, date_day AS day, safe", ""),
+    "f_civil": (f"{_R}, id_number AS pid, start_mon AS s_mon, program", ""),
+    "f_disability": (f"{_R}, id_number AS pid, date_mon AS mon, grade", ""),
+    "f_health": (f"{_R}, id_number AS pid, date_mon AS mon, serious", ""),
+    "f_accident": (f"{_R}, id_number AS pid, date_mon AS mon, outcome", ""),
+    "f_employment": (f"{_R}, id_number AS pid, date_day AS day, status", ""),
+    "f_assets": (
+        f"{_R}, id_number AS pid, date_day AS day, asset, coalesce(value_c, 0) AS value_c",
+        "",
+    ),
+    "decl": ("declaration_id AS rid, household_id AS hh, date_day AS day", "t_declarations t"),
+}
+
+
+def frame_select(table: str, region_prefix: str = "") -> str:
+    """SELECT building frame table `table` (with `_bad`) from its file's typed view."""
+    columns, source = NORMALISE[table]
+    source = source or f"t_feeds_{table[len('f_') :]} t"
+    return f"SELECT {columns}, t._bad FROM {source.replace('{region}', region_prefix)}"
+
+
+# The file each frame table is built from (for reporting bad rows).
+SOURCE_OF: dict[str, str] = {
+    "hh": "households",
+    "mem": "members",
+    "inc": "income",
+    "decl": "declarations",
+    **{f"f_{name[len('feeds/') :]}": name for name in FILES if name.startswith("feeds/")},
 }
 
 # Integrity problems that make the rules ill-defined: the first offending row of each is reported.

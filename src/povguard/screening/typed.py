@@ -31,41 +31,54 @@ def _sql_list(values: Iterable[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def problem(column: Column, raw: str) -> str:
-    """SQL: why the raw text of `column` is unusable, or NULL."""
+# Native types an engine's own reader may parse values into (`native=True`): the reader rejects
+# what it cannot parse, the SQL below checks the rest (choices, decimals, bounds, formats).
+NATIVE_TYPES = {
+    Kind.DATE: "DATE",
+    Kind.MONEY: "DECIMAL(18, 4)",
+    Kind.INT: "BIGINT",
+}
+
+
+def native_type(column: Column) -> str:
+    return NATIVE_TYPES.get(column.kind, "VARCHAR")
+
+
+def problem(column: Column, raw: str, *, native: bool = False) -> str:
+    """SQL: why the value of `column` is unusable, or NULL."""
     checks = []
     pattern = _PATTERNS.get(column.kind)
-    if pattern:
+    if pattern and not (native and column.kind in NATIVE_TYPES):
         checks.append(
             f"WHEN NOT regexp_matches({raw}, '{pattern}') THEN 'not a valid {column.kind}'"
         )
-    if column.kind is Kind.DATE:
+    if column.kind is Kind.DATE and not native:
         checks.append(f"WHEN TRY_CAST({raw} AS DATE) IS NULL THEN 'not a real date'")
     if column.kind is Kind.BOOL:
         checks.append(f"WHEN {raw} NOT IN ('true', 'false') THEN 'must be true or false'")
+    if column.kind is Kind.MONEY and native:
+        checks.append(
+            f"WHEN {raw} <> round({raw}, 2) THEN 'not a valid money (more than 2 decimals)'"
+        )
     if column.kind is Kind.ENUM:
         checks.append(f"WHEN {raw} NOT IN ({_sql_list(column.choices)}) THEN 'unknown value'")
+    number = raw if native else f"TRY_CAST({raw} AS DOUBLE)"
     if column.min_value is not None and column.kind in (Kind.MONEY, Kind.INT):
-        checks.append(
-            f"WHEN TRY_CAST({raw} AS DOUBLE) < {column.min_value} THEN 'below {column.min_value:g}'"
-        )
+        checks.append(f"WHEN {number} < {column.min_value} THEN 'below {column.min_value:g}'")
     if column.max_value is not None and column.kind is Kind.INT:
-        checks.append(
-            f"WHEN TRY_CAST({raw} AS DOUBLE) > {column.max_value} THEN 'above {column.max_value:g}'"
-        )
+        checks.append(f"WHEN {number} > {column.max_value} THEN 'above {column.max_value:g}'")
     if not checks and not column.required:
         return "NULL"
     when_empty = "'empty required value'" if column.required else "NULL"
     return f"CASE WHEN {raw} IS NULL THEN {when_empty} {' '.join(checks)} END"
 
 
-def typed_items(column: Column, raw: str) -> list[str]:
-    """SQL select items turning raw text into the typed columns the frame reads."""
+def typed_items(column: Column, raw: str, *, native: bool = False) -> list[str]:
+    """SQL select items turning the raw value into the typed columns the frame reads."""
     name = column.name
     if column.kind is Kind.DATE:
-        d = f"TRY_CAST({raw} AS DATE)"
+        d = raw if native else f"TRY_CAST({raw} AS DATE)"
         return [
-            f"{raw} AS {quote(name)}",
             f"CAST(date_diff('day', DATE '1970-01-01', {d}) AS BIGINT) AS {name}_day",
             f"year({d}) * 12 + month({d}) - 1 AS {name}_mon",
             f"year({d}) * 10000 + month({d}) * 100 + day({d}) AS {name}_ymd",
@@ -76,9 +89,10 @@ def typed_items(column: Column, raw: str) -> list[str]:
             f" + TRY_CAST(substr({raw}, 6, 2) AS INTEGER) - 1 AS {name}_mon"
         ]
     if column.kind is Kind.MONEY:
-        return [f"CAST(TRY_CAST({raw} AS DECIMAL(18, 2)) * 100 AS BIGINT) AS {name}_c"]
+        amount = raw if native else f"TRY_CAST({raw} AS DECIMAL(18, 2))"
+        return [f"CAST({amount} * 100 AS BIGINT) AS {name}_c"]
     if column.kind is Kind.INT:
-        return [f"TRY_CAST({raw} AS BIGINT) AS {quote(name)}"]
+        return [f"{raw if native else f'TRY_CAST({raw} AS BIGINT)'} AS {quote(name)}"]
     if column.kind is Kind.BOOL:
         return [f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END AS {quote(name)}"]
     return [f"{raw} AS {quote(name)}"]
@@ -88,31 +102,41 @@ def raw_view(source: SourceFile) -> str:
     return "r_" + source.spec.name.replace("/", "_")
 
 
-def bad_expression(source: SourceFile) -> str:
+def _raw(source: SourceFile, column: Column, native: bool) -> str:
+    kind = native_type(column) if native else "VARCHAR"
+    if column.name not in source.columns:
+        return f"CAST(NULL AS {kind})"
+    return quote(column.name) if native else f"CAST({quote(column.name)} AS VARCHAR)"
+
+
+def bad_expression(source: SourceFile, *, native: bool = False) -> str:
     """SQL over the raw view: `column: reason` for the first unusable value of a row, or NULL."""
     problems = []
     for column in source.spec.columns:
-        raw = _raw(source, column)
-        check = problem(column, raw)
+        check = problem(column, _raw(source, column, native), native=native)
         if check != "NULL":
             problems.append(f"'{column.name}: ' || ({check})")
     return f"coalesce({', '.join(problems)})" if problems else "CAST(NULL AS VARCHAR)"
 
 
-def _raw(source: SourceFile, column: Column) -> str:
-    if column.name in source.columns:
-        return f"CAST({quote(column.name)} AS VARCHAR)"
-    return "CAST(NULL AS VARCHAR)"
+def typed_select(source: SourceFile, *, native: bool = False) -> str:
+    """SELECT over `r_<file>` giving the typed columns and `_bad` (no rows for an absent file).
 
-
-def typed_select(source: SourceFile) -> str:
-    """SELECT over `r_<file>` giving the typed columns and `_bad` (no rows for an absent file)."""
+    With `native`, the raw view already holds `NATIVE_TYPES` values (parsed by the engine's
+    reader); otherwise every raw column is text.
+    """
     items: list[str] = []
     for column in source.spec.columns:
-        items.extend(typed_items(column, _raw(source, column)))
+        items.extend(typed_items(column, _raw(source, column, native), native=native))
     if source.path is None:
         return (
             f"SELECT {', '.join(items)}, CAST(NULL AS VARCHAR) AS _bad"
             " FROM (SELECT 1 AS one) AS no_file WHERE 1 = 0"
         )
-    return f"SELECT {', '.join(items)}, {bad_expression(source)} AS _bad FROM {raw_view(source)}"
+    bad = bad_expression(source, native=native)
+    return f"SELECT {', '.join(items)}, {bad} AS _bad FROM {raw_view(source)}"
+
+
+def unparsable(column: Column) -> str:
+    """The reason given when an engine's reader cannot parse a value of `column`."""
+    return "not a real date" if column.kind is Kind.DATE else f"not a valid {column.kind}"

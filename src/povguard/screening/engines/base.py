@@ -15,7 +15,13 @@ import sqlglot
 
 from povguard.core.errors import BadInput
 from povguard.screening.compiler import compile_screening
-from povguard.screening.dataset import INTEGRITY, NORMALISE, SourceFile
+from povguard.screening.dataset import (
+    INTEGRITY,
+    NORMALISE,
+    SOURCE_OF,
+    SourceFile,
+    frame_select,
+)
 from povguard.screening.frame import INPUT_TYPES
 from povguard.screening.params import ParamRow
 from povguard.screening.typed import typed_select
@@ -37,8 +43,12 @@ class SqlEngine(ABC):
         """Expose the file as view `r_<file>`: its columns as text, empty cells as NULL."""
 
     @abstractmethod
+    def view(self, name: str, query: str) -> None:
+        """Create view `name` from `query` (already in this engine's dialect)."""
+
+    @abstractmethod
     def materialize(self, name: str, query: str) -> None:
-        """Create table/view `name` from `query` (already in this engine's dialect)."""
+        """Create table `name` from `query` (computed once, read many times)."""
 
     @abstractmethod
     def rows(self, query: str) -> list[tuple[Any, ...]]:
@@ -56,6 +66,14 @@ class SqlEngine(ABC):
     def first_bad_row(self, source: SourceFile) -> tuple[str, str]:
         """(where, problem) of the first bad row of a file known to have one."""
 
+    def native(self, source: SourceFile) -> bool:  # noqa: ARG002
+        """Whether `register_raw` parsed the file into `typed.NATIVE_TYPES` (else all text)."""
+        return False
+
+    def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:  # noqa: ARG002
+        """(where, problem, count) of rows the engine's reader could not parse, if any."""
+        return None
+
     @abstractmethod
     def close(self) -> None:
         """Release the engine's resources."""
@@ -70,33 +88,38 @@ class SqlEngine(ABC):
         """Read and check the dataset, keeping the households whose village starts with
         `region_prefix`; `open_cases` maps households in an open case to "is a monitoring
         object"."""
+        if region_prefix and not region_prefix.isdigit():
+            raise BadInput(f"not a region code prefix: {region_prefix!r}")
         cases = sorted((open_cases or {}).items())
         self.register_table("open_cases", INPUT_TYPES["open_cases"], cases)
-        present = [source for source in files.values() if source.path is not None]
         for source in files.values():
             if source.path is not None:
                 self.register_raw(source)
-            self.materialize(source.view, self.sql(typed_select(source)))
-        self._raise_on_bad_rows(present)
-        if not region_prefix.isdigit() and region_prefix:
-            raise BadInput(f"not a region code prefix: {region_prefix!r}")
-        for table, select in NORMALISE.items():
-            self.materialize(table, self.sql(select.replace("{region}", region_prefix)))
+            self.view(source.view, self.sql(typed_select(source, native=self.native(source))))
+        # One pass over each file: the frame table keeps `_bad` (why a row is unusable).
+        for table in NORMALISE:
+            self.materialize(table, self.sql(frame_select(table, region_prefix)))
+        self._raise_on_bad_rows(files)
 
-    def _raise_on_bad_rows(self, sources: list[SourceFile]) -> None:
-        if not sources:
-            return
+    def _raise_on_bad_rows(self, files: dict[str, SourceFile]) -> None:
         counts = " UNION ALL ".join(
-            f"SELECT '{s.spec.name}' AS name, count(*) AS bad FROM {s.view} WHERE _bad IS NOT NULL"
-            for s in sources
+            f"SELECT '{table}' AS name, count(*) AS bad FROM {table} WHERE _bad IS NOT NULL"
+            for table in NORMALISE
         )
         bad = {str(name): int(n) for name, n in self.rows(self.sql(counts)) if n}
-        for source in sources:
-            if source.spec.name in bad:
-                where, problem = self.first_bad_row(source)
-                n = bad[source.spec.name]
-                more = f" ({n} bad rows in all)" if n > 1 else ""
-                raise BadInput(f"{source.path}: {where}: {problem}{more}")
+        for table in NORMALISE:
+            source = files[SOURCE_OF[table]]
+            rejected = self.reader_rejects(source)
+            if rejected:
+                where, problem, n = rejected
+                self._refuse(source, where, problem, n)
+            if table in bad:
+                self._refuse(source, *self.first_bad_row(source), bad[table])
+
+    @staticmethod
+    def _refuse(source: SourceFile, where: str, problem: str, count: int) -> None:
+        more = f" ({count} bad rows in all)" if count > 1 else ""
+        raise BadInput(f"{source.path}: {where}: {problem}{more}")
 
     def check_integrity(self) -> None:
         for message, query in INTEGRITY.items():

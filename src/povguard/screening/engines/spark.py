@@ -72,6 +72,10 @@ class SparkEngine(SqlEngine):
         frame.createOrReplaceTempView(raw_view(source))
         self._views.append(raw_view(source))
 
+    def view(self, name: str, query: str) -> None:
+        self._sql(query).createOrReplaceTempView(name)
+        self._views.append(name)
+
     def materialize(self, name: str, query: str) -> None:
         self._sql(query).cache().createOrReplaceTempView(name)
         self._views.append(name)
