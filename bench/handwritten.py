@@ -157,8 +157,8 @@ def _months(as_of: dt.date) -> dict[str, str]:
         return f"{index // 12:04d}-{index % 12 + 1:02d}-01"
 
     w_end = dt.date.fromisoformat(first(0)) - dt.timedelta(days=1)
-    return {"w_lo": first(-12), "w_hi": first(-1), "wp_lo": first(-24), "wp_hi": first(-13),
-            "w_end": w_end.isoformat(), "d": as_of.isoformat(), "year": str(as_of.year)}  # fmt: skip
+    windows = {"w_lo": first(-12), "w_hi": first(-1), "wp_lo": first(-24), "wp_hi": first(-13)}
+    return {**windows, "w_end": w_end.isoformat(), "d": as_of.isoformat(), "year": str(as_of.year)}
 
 
 def query(folder: Path, as_of: dt.date) -> str:
@@ -176,9 +176,11 @@ def run(folder: Path, as_of: dt.date, con: duckdb.DuckDBPyConnection) -> list[tu
         " near_line_ratio DECIMAL(9,4), disaster_loss_ratio DECIMAL(9,4),"
         " education_cost_limit DECIMAL(18,2), unemployed_days INT, declaration_days INT)"
     )
-    defaults = {"medical_ratio_formerly_poor": 0.5, "medical_ratio_other": 1.0,
-                "income_drop_ratio": 0.3, "near_line_ratio": 1.5, "disaster_loss_ratio": 0.5,
-                "education_cost_limit": 10000, "unemployed_days": 30, "declaration_days": 90}  # fmt: skip
+    defaults = {
+        "medical_ratio_formerly_poor": 0.5, "medical_ratio_other": 1.0, "income_drop_ratio": 0.3,
+        "near_line_ratio": 1.5, "disaster_loss_ratio": 0.5, "education_cost_limit": 10000,
+        "unemployed_days": 30, "declaration_days": 90,
+    }  # fmt: skip
     for e in rows:
         values = {**defaults, **e}
         con.execute(

@@ -1,0 +1,97 @@
+"""Screening benchmark: the engine versus the hand-written SQL over the same files.
+
+    .venv/bin/python bench/screen.py --households 1000000 3000000 [--spark]
+
+For each size: synthesise (povguard synth, Parquet, cached under bench/out/), screen with the
+engine from the files (`--data`), run the hand-written DuckDB SQL over the same files, and report
+seconds, households per second, peak RSS of each step (each in its own process) and the ratio.
+Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+AS_OF = "2024-07-15"
+PYTHON = sys.executable
+
+STEP = """
+import datetime as dt, json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, {bench!r})
+folder, which = Path({folder!r}), {which!r}
+started = time.perf_counter()
+if which == "engine":
+    from povguard.screening.service import screen_folder
+    clues = screen_folder(folder, dt.date.fromisoformat({as_of!r})).clues.height
+elif which == "spark":
+    from povguard.screening.service import screen_folder
+    clues = screen_folder(folder, dt.date.fromisoformat({as_of!r}), engine="spark").clues.height
+else:
+    import duckdb, handwritten
+    clues = len(handwritten.run(folder, dt.date.fromisoformat({as_of!r}), duckdb.connect()))
+seconds = time.perf_counter() - started
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+print(json.dumps({{"seconds": round(seconds, 2), "clues": clues, "peak_rss_gb": round(rss, 2)}}))
+"""
+
+
+def synthesise(households: int) -> Path:
+    folder = OUT / f"synth-{households}"
+    if not (folder / "households.parquet").exists() and not (folder / "households").exists():
+        subprocess.run(
+            [PYTHON, "-m", "povguard", "synth", "--households", str(households), "--seed", "7",
+             "--out", str(folder), "--as-of", AS_OF, "--format", "parquet"],
+            check=True,
+        )  # fmt: skip
+    return folder
+
+
+def step(folder: Path, which: str) -> dict[str, object]:
+    code = STEP.format(bench=str(ROOT / "bench"), folder=str(folder), which=which, as_of=AS_OF)
+    done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--households", type=int, nargs="+", default=[1_000_000, 3_000_000])
+    parser.add_argument("--spark", action="store_true", help="also time Spark local mode")
+    args = parser.parse_args()
+    results = []
+    for households in args.households:
+        started = time.perf_counter()
+        folder = synthesise(households)
+        synth_seconds = time.perf_counter() - started
+        engine = step(folder, "engine")
+        hand = step(folder, "handwritten")
+        ratio = float(engine["seconds"]) / float(hand["seconds"])
+        row: dict[str, object] = {
+            "households": households,
+            "synth_seconds_if_generated": round(synth_seconds, 1),
+            "engine": {**engine, "households_per_s": round(households / float(engine["seconds"]))},
+            "handwritten_sql": hand,
+            "ratio_engine_to_handwritten": round(ratio, 2),
+            "same_clue_count": engine["clues"] == hand["clues"],
+        }
+        if args.spark:
+            row["spark_local"] = step(folder, "spark")
+        results.append(row)
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    report = {"benchmark": "screen", "as_of": AS_OF, "machine": machine(), "results": results}
+    print(json.dumps({**report, "max_child_rss_gb": round(rss, 2)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
