@@ -102,3 +102,33 @@ def test_parquet_dataset_gives_the_same_clues(data: Path, tmp_path: Path) -> Non
     from_csv = screen_folder(data, AS_OF).clues
     from_parquet = screen_folder(parquet, AS_OF).clues
     assert from_parquet.equals(from_csv)
+
+
+def test_typed_parquet_gives_the_same_clues(data: Path, tmp_path: Path) -> None:
+    """Parquet written with real types (date32, decimal, bool, int), as the lake holds them."""
+    import polars as pl
+
+    from povguard.interchange.spec import FILES, Kind
+
+    casts = {
+        Kind.MONEY: pl.Decimal(18, 2),
+        Kind.INT: pl.Int64,
+    }
+    typed = tmp_path / "typed"
+    for name, spec in FILES.items():
+        source = data / f"{name}.csv"
+        frame = pl.read_csv(source, infer_schema=False)
+        frame = frame.with_columns(
+            pl.col(c.name).replace_strict({"true": True, "false": False}, default=None)
+            if c.kind is Kind.BOOL
+            else pl.col(c.name).str.to_date("%Y-%m-%d")
+            if c.kind is Kind.DATE
+            else pl.col(c.name).cast(casts[c.kind])
+            for c in spec.columns
+            if c.kind in casts or c.kind in (Kind.BOOL, Kind.DATE)
+        )
+        target = typed / f"{name}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(target)
+    shutil.copy(data / "policy.yaml", typed / "policy.yaml")
+    assert screen_folder(typed, AS_OF).clues.equals(screen_folder(data, AS_OF).clues)
