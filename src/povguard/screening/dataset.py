@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from povguard.core.errors import BadInput
-from povguard.interchange.spec import FILES, FileSpec
+from povguard.interchange.spec import FILES, FileSpec, Keyed
 
 REQUIRED_FILES = ("households", "members")
 
@@ -136,10 +136,23 @@ NORMALISE: dict[str, tuple[str, str]] = {
 }
 
 
+# A person-keyed feed row belongs to the in-household member with its ID number, if any.
+_MEMBER = "m.hh AS hh, m.mid AS mid, m.birth_ymd AS birth_ymd, m.labour AS labour"
+_MEMBER_JOIN = "LEFT JOIN mem m ON m.pid = t.id_number AND m.inh"
+
+
 def frame_select(table: str, region_prefix: str = "") -> str:
-    """SELECT building frame table `table` (with `_bad`) from its file's typed view."""
+    """SELECT building frame table `table` (with `_bad`) from its file's typed view.
+
+    Frame tables are built in `NORMALISE` order: person-keyed feeds join the `mem` table.
+    """
     columns, source = NORMALISE[table]
-    source = source or f"t_feeds_{table[len('f_') :]} t"
+    spec = FILES[SOURCE_OF[table]]
+    if not source:
+        source = f"t_{spec.name.replace('/', '_')} t"
+    if spec.keyed is Keyed.PERSON:
+        columns = f"{columns}, {_MEMBER}"
+        source = f"{source} {_MEMBER_JOIN}"
     return f"SELECT {columns}, t._bad FROM {source.replace('{region}', region_prefix)}"
 
 

@@ -8,23 +8,27 @@ the rule SQL sees nothing else, which is what makes it portable between engines.
 
 from __future__ import annotations
 
+PERSON = ("hh", "mid", "birth_ymd", "labour")
+
 FRAME: dict[str, tuple[str, ...]] = {
     # monitored: already a monitoring object (an open case); counts as formerly poor in R04
     "hh": ("hh", "village", "prov", "formerly_poor", "monitored", "in_case"),
     "mem": ("hh", "mid", "pid", "birth_ymd", "labour", "inh"),
     "inc": ("hh", "s_mon", "e_mon", "net_c"),
-    "f_medical": ("rid", "pid", "mon", "oop_c"),
-    "f_insurance": ("pid", "year", "enrolled"),
-    "f_education": ("rid", "pid", "day", "mon", "status", "cost_c"),
+    # Person-keyed feeds carry the in-household member they belong to (hh, mid, birth_ymd,
+    # labour: PERSON); hh is NULL for unknown people and members who left the household.
+    "f_medical": ("rid", "pid", "mon", "oop_c", *PERSON),
+    "f_insurance": ("pid", "year", "enrolled", *PERSON),
+    "f_education": ("rid", "pid", "day", "mon", "status", "cost_c", *PERSON),
     "f_disaster": ("rid", "hh", "mon", "loss_c", "collapsed"),
     "f_housing": ("rid", "hh", "day", "grade"),
     "f_water": ("rid", "hh", "village", "day", "safe"),
-    "f_civil": ("rid", "pid", "s_mon", "program"),
-    "f_disability": ("rid", "pid", "mon", "grade"),
-    "f_health": ("rid", "pid", "mon", "serious"),
-    "f_accident": ("rid", "pid", "mon", "outcome"),
-    "f_employment": ("rid", "pid", "day", "status"),
-    "f_assets": ("rid", "pid", "day", "asset", "value_c"),
+    "f_civil": ("rid", "pid", "s_mon", "program", *PERSON),
+    "f_disability": ("rid", "pid", "mon", "grade", *PERSON),
+    "f_health": ("rid", "pid", "mon", "serious", *PERSON),
+    "f_accident": ("rid", "pid", "mon", "outcome", *PERSON),
+    "f_employment": ("rid", "pid", "day", "status", *PERSON),
+    "f_assets": ("rid", "pid", "day", "asset", "value_c", *PERSON),
     "decl": ("rid", "hh", "day"),
     # households already in an open case (from the case register; empty for a dataset folder)
     "open_cases": ("hh", "monitored"),

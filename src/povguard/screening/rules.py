@@ -60,8 +60,8 @@ def _latest(key: str) -> str:
 def _in_household_records(table: str, where: str) -> str:
     """Per household: the in-household members' records of a person-keyed feed matching `where`."""
     return (
-        f"SELECT pm.hh, count(*) AS k, {_ids('f.rid')} AS ids "
-        f"FROM {table} f JOIN pm ON f.pid = pm.pid WHERE {where} GROUP BY pm.hh"
+        f"SELECT f.hh, count(*) AS k, {_ids('f.rid')} AS ids "
+        f"FROM {table} f WHERE f.hh IS NOT NULL AND {where} GROUP BY f.hh"
     )
 
 
@@ -95,26 +95,25 @@ FACTS: dict[str, Fact] = {
         ),
         Fact(
             "med",
-            f"SELECT pm.hh, sum(f.oop_c) AS oop_c, {_ids('f.rid')} AS ids"
-            f" FROM f_medical f JOIN pm ON f.pid = pm.pid WHERE f.mon {IN_W} GROUP BY pm.hh",
+            f"SELECT f.hh, sum(f.oop_c) AS oop_c, {_ids('f.rid')} AS ids"
+            f" FROM f_medical f WHERE f.hh IS NOT NULL AND f.mon {IN_W} GROUP BY f.hh",
             {"oop_c": ColumnKind.MONEY, "ids": ColumnKind.IDS},
         ),
         Fact(
             "educ",
-            f"SELECT pm.hh, sum(f.cost_c) AS cost_c, {_ids('f.rid')} AS ids"
-            f" FROM f_education f JOIN pm ON f.pid = pm.pid WHERE f.mon {IN_W} GROUP BY pm.hh",
+            f"SELECT f.hh, sum(f.cost_c) AS cost_c, {_ids('f.rid')} AS ids"
+            f" FROM f_education f WHERE f.hh IS NOT NULL AND f.mon {IN_W} GROUP BY f.hh",
             {"cost_c": ColumnKind.MONEY, "ids": ColumnKind.IDS},
         ),
         Fact(
             "dropout",
             # Latest education record of each child aged 6–15 at D (whole years, ymd arithmetic).
-            f"SELECT pm.hh, count(*) AS k, {_ids('e.rid')} AS ids FROM"
-            f" (SELECT rid, pid, status, {_latest('pid')} AS rn"
-            "   FROM f_education WHERE day <= {d_day}) e"
-            " JOIN pm ON e.pid = pm.pid"
+            f"SELECT e.hh, count(*) AS k, {_ids('e.rid')} AS ids FROM"
+            f" (SELECT rid, hh, birth_ymd, status, {_latest('pid')} AS rn"
+            "   FROM f_education WHERE hh IS NOT NULL AND day <= {d_day}) e"
             " WHERE e.rn = 1 AND e.status IN ('dropout', 'suspended')"
-            " AND pm.birth_ymd + 60000 <= {d_ymd} AND pm.birth_ymd + 160000 > {d_ymd}"
-            " GROUP BY pm.hh",
+            " AND e.birth_ymd + 60000 <= {d_ymd} AND e.birth_ymd + 160000 > {d_ymd}"
+            " GROUP BY e.hh",
             HITS,
         ),
         Fact(
@@ -133,9 +132,8 @@ FACTS: dict[str, Fact] = {
         ),
         Fact(
             "uninsured",
-            f"SELECT pm.hh, count(*) AS k, {_ids('pm.mid')} AS ids"
-            " FROM f_insurance f JOIN pm ON f.pid = pm.pid"
-            " WHERE f.year = {d_year} AND NOT f.enrolled GROUP BY pm.hh",
+            f"SELECT f.hh, count(*) AS k, {_ids('f.mid')} AS ids FROM f_insurance f"
+            " WHERE f.hh IS NOT NULL AND f.year = {d_year} AND NOT f.enrolled GROUP BY f.hh",
             HITS,
         ),
         Fact(
@@ -162,13 +160,13 @@ FACTS: dict[str, Fact] = {
         ),
         Fact(
             "jobless",
-            f"SELECT pm.hh, count(*) AS k, {_ids('e.rid')} AS ids FROM"
-            f" (SELECT rid, pid, day, status, {_latest('pid')} AS rn"
-            "   FROM f_employment WHERE day <= {d_day}) e"
-            " JOIN pm ON e.pid = pm.pid JOIN hp ON hp.hh = pm.hh"
-            " WHERE e.rn = 1 AND pm.labour IN ('full', 'partial')"
+            f"SELECT e.hh, count(*) AS k, {_ids('e.rid')} AS ids FROM"
+            f" (SELECT rid, hh, labour, day, status, {_latest('pid')} AS rn"
+            "   FROM f_employment WHERE hh IS NOT NULL AND day <= {d_day}) e"
+            " JOIN hp ON hp.hh = e.hh"
+            " WHERE e.rn = 1 AND e.labour IN ('full', 'partial')"
             " AND e.status IN ('unemployed', 'returned_home')"
-            " AND {d_day} - e.day >= hp.unemp_days GROUP BY pm.hh",
+            " AND {d_day} - e.day >= hp.unemp_days GROUP BY e.hh",
             HITS,
         ),
         Fact(
