@@ -8,6 +8,7 @@ household of person-keyed feeds) that screening ignores.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -34,13 +35,23 @@ def _columns(folder: Path, spec_columns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c for c in spec_columns if c in names)
 
 
-def locate_lake(lake: Path) -> dict[str, SourceFile]:
-    """Every SPEC §3 table of the lake (absent tables have no records)."""
+def provinces(lake: Path) -> list[str]:
+    """The two-digit codes of the provinces whose registry is in the lake."""
+    folder = table_folder(lake, "households")
+    if not folder.is_dir():
+        raise BadInput(f"{lake}: no imported registry in the lake; run `povguard import` first")
+    return sorted(p.name.split("=", 1)[1] for p in folder.glob("province=*") if p.is_dir())
+
+
+def locate_lake(lake: Path, province: str | None = None) -> dict[str, SourceFile]:
+    """Every SPEC §3 table of the lake, or of one province's partition (absent: no records)."""
     if not (table_folder(lake, "households")).is_dir():
         raise BadInput(f"{lake}: no imported registry in the lake; run `povguard import` first")
     found: dict[str, SourceFile] = {}
     for name, spec in FILES.items():
         folder = table_folder(lake, name)
+        if province is not None:
+            folder = folder / f"province={province}"
         columns = _columns(folder, spec.column_names) if folder.is_dir() else ()
         if not columns:
             if name in REQUIRED_FILES:
@@ -53,3 +64,14 @@ def locate_lake(lake: Path) -> dict[str, SourceFile]:
 
 def policy_path(lake: Path) -> Path:
     return lake / POLICY
+
+
+def fingerprint(lake: Path, province: str) -> str:
+    """Changes whenever a file of the province's partitions changes (name, size, mtime)."""
+    digest = hashlib.sha256()
+    for name in FILES:
+        folder = table_folder(lake, name) / f"province={province}"
+        for path in sorted(folder.rglob("*.parquet")) if folder.is_dir() else []:
+            stat = path.stat()
+            digest.update(f"{path.relative_to(lake)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

@@ -9,15 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from povguard.core.errors import BadInput
 from povguard.interchange.spec import POLICY_FILE
 from povguard.policy.service import PolicyBook, load_policy
 from povguard.regions.codes import prefix
 from povguard.screening.clues import build_clues
-from povguard.screening.dataset import SourceFile, locate
+from povguard.screening.dataset import locate
 from povguard.screening.engines.base import SqlEngine
+from povguard.screening.engines.duckdb import DuckDBEngine
+from povguard.screening.framestore import ensure_frame, load_frame
 from povguard.screening.lake import locate_lake, policy_path
+from povguard.screening.lake import provinces as lake_provinces
 from povguard.screening.params import param_row
 from povguard.screening.rules import RULES
 from povguard.screening.window import Window
@@ -63,30 +67,30 @@ def count_clues(clues: pl.DataFrame) -> dict[str, int]:
 Progress = Callable[[float], None]
 
 
-def _screen(
-    files: dict[str, SourceFile],
-    book: PolicyBook,
-    as_of: dt.date,
-    *,
-    engine: str,
-    spark_master: str | None = None,
-    region_prefix: str = "",
-    open_cases: dict[str, bool] | None = None,
-    progress: Progress | None = None,
-) -> ScreeningResult:
-    started = time.perf_counter()
-    report = progress or (lambda _share: None)
-    runner = _engine(engine, spark_master)
+Loader = Callable[[SqlEngine], None]
+
+
+def _evaluate(
+    runner: SqlEngine, load: Loader, book: PolicyBook, as_of: dt.date
+) -> tuple[pa.Table, int]:
+    """Load one batch of households into `runner` and return (rule rows, households)."""
     try:
-        runner.load(files, region_prefix=region_prefix, open_cases=open_cases)
-        report(0.4)
+        load(runner)
         entries = book.for_provinces(runner.provinces(), as_of.year)
         households = runner.household_count()
-        rows = runner.screen(Window(as_of), [param_row(entry) for entry in entries])
-        report(0.9)
+        return runner.screen(Window(as_of), [param_row(entry) for entry in entries]), households
     finally:
         runner.close()
-    clues, missing = build_clues(rows)
+
+
+def _result(
+    batches: list[tuple[pa.Table, int]],
+    book: PolicyBook,
+    as_of: dt.date,
+    engine: str,
+    started: float,
+) -> ScreeningResult:
+    clues, missing = build_clues(pa.concat_tables([rows for rows, _ in batches]))
     return ScreeningResult(
         as_of=as_of,
         engine=engine,
@@ -95,7 +99,7 @@ def _screen(
         missing_income=missing,
         seconds=time.perf_counter() - started,
         counts=count_clues(clues),
-        households=households,
+        households=sum(n for _, n in batches),
     )
 
 
@@ -108,9 +112,11 @@ def screen_folder(
     spark_master: str | None = None,
 ) -> ScreeningResult:
     """Screen a SPEC §3 dataset folder at date `as_of` (no database needed)."""
+    started = time.perf_counter()
     files = locate(folder)
     book = load_policy(policy or folder / POLICY_FILE)
-    return _screen(files, book, as_of, engine=engine, spark_master=spark_master)
+    batch = _evaluate(_engine(engine, spark_master), lambda runner: runner.load(files), book, as_of)
+    return _result([batch], book, as_of, engine, started)
 
 
 def screen_lake(
@@ -123,17 +129,40 @@ def screen_lake(
     spark_master: str | None = None,
     progress: Progress | None = None,
 ) -> ScreeningResult:
-    """Screen the imported lake (optionally one region's subtree) at date `as_of`."""
-    files = locate_lake(lake)
+    """Screen the imported lake (optionally one region's subtree) at date `as_of`.
+
+    DuckDB works province by province from the stored frames (built or refreshed first), so
+    memory is bounded by the largest province; Spark reads the lake's files in one job.
+    """
+    started = time.perf_counter()
+    report = progress or (lambda _share: None)
+    available = lake_provinces(lake)
     book = load_policy(policy_path(lake))
     scope = prefix(region_code) if region_code else ""
-    return _screen(
-        files,
-        book,
-        as_of,
-        engine=engine,
-        spark_master=spark_master,
-        region_prefix=scope,
-        open_cases=open_cases,
-        progress=progress,
-    )
+    if engine != "duckdb":
+        files = locate_lake(lake)
+        batch = _evaluate(
+            _engine(engine, spark_master),
+            lambda runner: runner.load(files, region_prefix=scope, open_cases=open_cases),
+            book,
+            as_of,
+        )
+        return _result([batch], book, as_of, engine, started)
+    in_scope = [p for p in available if p.startswith(scope[:2])]
+    batches = []
+    for done, province in enumerate(in_scope):
+        folder = ensure_frame(lake, province)
+        batches.append(
+            _evaluate(
+                DuckDBEngine(),
+                lambda runner, f=folder: load_frame(  # type: ignore[misc]
+                    runner, [f], region_prefix=scope, open_cases=open_cases
+                ),
+                book,
+                as_of,
+            )
+        )
+        report(0.1 + 0.8 * (done + 1) / len(in_scope))
+    if not batches:
+        raise BadInput(f"the lake holds no household of region {region_code}")
+    return _result(batches, book, as_of, engine, started)

@@ -131,6 +131,11 @@ class SqlEngine(ABC):
                 ]
                 raise BadInput(message.format(*values))
 
+    @staticmethod
+    def frame_tables() -> list[str]:
+        """The frame tables, in the order they are built."""
+        return list(NORMALISE)
+
     def household_count(self) -> int:
         return int(self.rows(self.sql("SELECT count(*) FROM hh"))[0][0])
 

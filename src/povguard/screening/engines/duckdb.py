@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -119,6 +120,19 @@ class DuckDBEngine(SqlEngine):
         line, problem = found[0]
         # The header is line 1 of a CSV file; Parquet rows are counted from 1.
         return (f"row {line}" if source.is_parquet else f"line {line + 1}"), str(problem)
+
+    def export(self, table: str, columns: tuple[str, ...], path: Path) -> None:
+        """Write `columns` of `table` to a Parquet file."""
+        target = str(path).replace("'", "''")
+        self._run(
+            f"COPY (SELECT {', '.join(columns)} FROM {table}) TO '{target}'"
+            " (FORMAT parquet, COMPRESSION zstd)"
+        )
+
+    @staticmethod
+    def parquet_source(paths: list[Path]) -> str:
+        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+        return f"read_parquet([{files}])"
 
     def close(self) -> None:
         self.con.close()

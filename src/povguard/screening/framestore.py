@@ -1,0 +1,91 @@
+"""Screening frames kept in the lake, so that a run over imported data starts from them.
+
+Building the frame (parse, check, join person feeds to in-household members) is most of the
+work of a screening pass and depends only on the imported files. It is done once per province
+and stored as Parquet under `<lake>/frame/province=<pp>/<table>.parquet`, with the fingerprint
+of the source partitions; a later run reuses it until an import changes the province.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from povguard.screening.engines.duckdb import DuckDBEngine
+from povguard.screening.frame import FRAME, INPUT_TYPES
+from povguard.screening.lake import fingerprint, locate_lake
+
+MANIFEST = "manifest.json"
+# Open-case columns change between runs: they are joined in when the frame is loaded.
+RUN_COLUMNS = {"hh": ("monitored", "in_case")}
+
+
+def frame_folder(lake: Path, province: str) -> Path:
+    return lake / "frame" / f"province={province}"
+
+
+def stored_columns(table: str) -> tuple[str, ...]:
+    skip = RUN_COLUMNS.get(table, ())
+    return tuple(c for c in FRAME[table] if c not in skip)
+
+
+def _fresh(folder: Path, expected: str) -> bool:
+    manifest = folder / MANIFEST
+    if not manifest.exists():
+        return False
+    return bool(json.loads(manifest.read_text()).get("fingerprint") == expected)
+
+
+def ensure_frame(lake: Path, province: str) -> Path:
+    """The province's stored frame, rebuilt first if its source partitions changed."""
+    folder = frame_folder(lake, province)
+    expected = fingerprint(lake, province)
+    if _fresh(folder, expected):
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".building-{province}-", dir=folder.parent))
+    try:
+        engine = DuckDBEngine()
+        try:
+            engine.load(locate_lake(lake, province))
+            for table in engine.frame_tables():
+                engine.export(table, stored_columns(table), building / f"{table}.parquet")
+        finally:
+            engine.close()
+        (building / MANIFEST).write_text(json.dumps({"fingerprint": expected}))
+        stale = folder.with_name(folder.name + ".stale")
+        if folder.exists():
+            os.replace(folder, stale)
+        os.replace(building, folder)
+        shutil.rmtree(stale, ignore_errors=True)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return folder
+
+
+def load_frame(
+    engine: DuckDBEngine,
+    folders: list[Path],
+    *,
+    region_prefix: str = "",
+    open_cases: dict[str, bool] | None = None,
+) -> None:
+    """Load stored frames (one folder per province) instead of parsing the lake's files."""
+    engine.register_table(
+        "open_cases", INPUT_TYPES["open_cases"], sorted((open_cases or {}).items())
+    )
+    for table in engine.frame_tables():
+        source = engine.parquet_source([folder / f"{table}.parquet" for folder in folders])
+        if table == "hh":
+            query = (
+                "SELECT f.hh, f.village, f.prov, f.formerly_poor,"
+                " coalesce(o.monitored, false) AS monitored, o.hh IS NOT NULL AS in_case"
+                f" FROM {source} f LEFT JOIN open_cases o ON o.hh = f.hh"
+                f" WHERE f.village LIKE '{region_prefix}%'"
+            )
+        else:
+            query = f"SELECT {', '.join(FRAME[table])} FROM {source}"
+        engine.materialize(table, query)

@@ -1,0 +1,79 @@
+"""Stored frames: built once per province, reused until the province's files change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from povguard.screening import framestore
+from povguard.screening.lake import table_folder
+from povguard.screening.service import screen_folder, screen_lake
+from tests.conftest import EXAMPLES
+from tests.screening.lake_util import dataset_to_lake
+
+DATASET = EXAMPLES / "screening-yunnan-2024"
+AS_OF = dt.date(2024, 7, 15)
+
+
+def _add_guizhou(lake: Path) -> None:
+    """A second province: the example's households again, moved to province 52."""
+    for folder in sorted(lake.glob("**/province=53")):
+        target = folder.with_name("province=52")
+        target.mkdir()
+        frame = pl.read_parquet(folder / "part-0.parquet")
+        moved = frame.with_columns(
+            pl.col(c).str.replace(r"^53", "52")
+            for c in ("village_code", "code", "parent_code")
+            if c in frame.columns
+        ).with_columns(
+            pl.col(c) + "G"
+            for c in ("household_id", "member_id", "record_id", "declaration_id")
+            if c in frame.columns
+        )
+        for column in ("id_number", "head_id_number"):
+            if column in moved.columns:
+                moved = moved.with_columns(pl.lit("9") + pl.col(column).str.slice(1))
+        moved.write_parquet(target / "part-0.parquet")
+    policy = lake / "policy" / "policy.yaml"
+    entries = yaml.safe_load(policy.read_text())
+    policy.write_text(
+        yaml.safe_dump(entries + [{**e, "province": "520000000000"} for e in entries])
+    )
+
+
+def test_frames_are_built_once_and_rebuilt_when_the_province_changes(tmp_path: Path) -> None:
+    lake = dataset_to_lake(DATASET, tmp_path / "lake")
+    first = screen_lake(lake, AS_OF)
+    manifest = framestore.frame_folder(lake, "53") / framestore.MANIFEST
+    built = manifest.stat().st_mtime_ns
+    again = screen_lake(lake, AS_OF)
+    assert manifest.stat().st_mtime_ns == built
+    assert again.clues.equals(first.clues)
+    # An import that replaces a partition (here: all medical costs zeroed) rebuilds the frame.
+    medical = table_folder(lake, "feeds/medical") / "province=53" / "part-0.parquet"
+    pl.read_parquet(medical).with_columns(pl.lit("0.00").alias("out_of_pocket")).write_parquet(
+        medical
+    )
+    os.utime(medical, ns=(built + 10**9, built + 10**9))
+    changed = screen_lake(lake, AS_OF)
+    assert manifest.stat().st_mtime_ns != built
+    assert changed.counts["R04"] == 0 and first.counts["R04"] == 33
+
+
+def test_provinces_are_screened_one_by_one_with_the_same_result(tmp_path: Path) -> None:
+    lake = dataset_to_lake(DATASET, tmp_path / "lake")
+    _add_guizhou(lake)
+    both = screen_lake(lake, AS_OF)
+    yunnan = screen_lake(lake, AS_OF, region_code="530000000000")
+    guizhou = screen_lake(lake, AS_OF, region_code="520000000000")
+    county = screen_lake(lake, AS_OF, region_code="520129000000")
+    direct = screen_folder(DATASET, AS_OF).clues
+    assert both.households == 2000 and both.clues.height == 2 * 438
+    assert yunnan.clues.select(direct.columns).equals(direct)
+    assert guizhou.clues["rules"].to_list() == direct["rules"].to_list()
+    assert set(county.clues["village_code"].str.slice(0, 6)) == {"520129"}
+    assert county.households == 442
