@@ -88,4 +88,4 @@ def load_frame(
             )
         else:
             query = f"SELECT {', '.join(FRAME[table])} FROM {source}"
-        engine.materialize(table, query)
+        engine.view(table, query)

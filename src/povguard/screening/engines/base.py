@@ -142,10 +142,12 @@ class SqlEngine(ABC):
     def provinces(self) -> list[str]:
         return sorted(str(row[0]) for row in self.rows(self.sql("SELECT DISTINCT prov FROM hh")))
 
-    def screen(self, window: Window, params: list[ParamRow]) -> pa.Table:
+    def screen(self, window: Window, params: list[ParamRow], *, check: bool = True) -> pa.Table:
+        """The rule rows; `check=False` skips the integrity checks for an already-checked frame."""
         missing = set(self.provinces()) - {row.prov for row in params}
         if missing:
             raise BadInput(f"no policy parameters for province {sorted(missing)[0]}")
         self.register_table("params", INPUT_TYPES["params"], [tuple(row) for row in params])
-        self.check_integrity()
+        if check:
+            self.check_integrity()
         return self.arrow(self.sql(compile_screening(window)))
