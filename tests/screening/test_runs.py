@@ -137,3 +137,29 @@ def test_a_failing_run_is_stored_as_failed(database_url: str, tmp_path: Path) ->
     with unit_of_work(database_url) as session:
         run = runs.get_run(session, SYSTEM, run_id)
     assert run.state == "failed" and "run `povguard import` first" in (run.error or "")
+
+
+def test_cli_from_lake_stores_a_run_and_writes_the_clues(
+    configured: tuple[str, Path], tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    database_url, lake = configured
+    dataset_to_lake(DATASET, lake)
+    out = tmp_path / "clues.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "povguard", "screen", "--from-lake", "--as-of", "2024-07-15",
+         "--region", "530129000000", "--out", str(out)],
+        capture_output=True, text=True, check=False, env=os.environ.copy(),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "screening run" in done.stdout
+    written = pl.read_csv(out, infer_schema=False)
+    direct = screen_folder(DATASET, AS_OF).clues
+    expected = direct.filter(pl.col("village_code").str.starts_with("530129"))
+    assert written["household_id"].to_list() == expected["household_id"].to_list()
+    with unit_of_work(database_url) as session:
+        (run,) = runs.list_runs(session, SYSTEM)
+    assert run.region_code == "530129000000" and run.clue_count == written.height

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import typer
@@ -30,7 +29,8 @@ def _summary(result: ScreeningResult) -> Table:
     for category in ("unstable", "marginal", "sudden_difficulty"):
         table.add_row(category, "", str(result.counts.get(category, 0)), style="bold")
     table.add_row("clues", "", str(result.counts.get("clues", 0)), style="bold")
-    table.add_row("income data missing", "", str(result.missing_income.height), style="dim")
+    table.add_row("income data missing", "", str(result.missing_count), style="dim")
+    table.add_row("assets to verify", "", str(result.counts.get("to_verify", 0)), style="dim")
     return table
 
 
@@ -62,27 +62,26 @@ def screen(
         raise BadInput("give either --data DIR or --from-lake")
     if out is not None and out.is_dir():
         raise BadInput(f"--out: {out} is a folder, not a file")
+    columns = [c for c in CLUE_COLUMNS if evidence or c != "evidence"]
     if data is not None:
         if out is None:
             raise BadInput("--out FILE is required with --data")
         result = screen_folder(data, date, engine=engine, policy=policy, spark_master=spark_master)
-    else:
-        result = _stored_run(date, region, engine)
-    if out is not None:
-        columns = [c for c in CLUE_COLUMNS if evidence or c != "evidence"]
         write_atomically(result.clues.select(columns), out, fmt=fmt)
+    else:
+        lake = get_settings().lake
+        with unit_of_work() as session:
+            run = runs.create_run(
+                session, SYSTEM, as_of=date, region_code=region or runs.NATIONAL, engine=engine
+            )
+        result = runs.execute_run(run.id, lake=lake)
+        typer.echo(f"screening run {run.id} stored")
+        if out is not None:
+            clues = runs.stored_clues(lake, run.id).select(columns).sort("household_id")
+            write_atomically(clues.collect(), out, fmt=fmt)
     Console(stderr=True).print(_summary(result))
     if out is not None:
-        typer.echo(f"{result.clues.height} clues written to {out}")
-
-
-def _stored_run(date: dt.date, region: str | None, engine: str) -> ScreeningResult:
-    settings = get_settings()
-    with unit_of_work() as session:
-        run = runs.create_run(
-            session, SYSTEM, as_of=date, region_code=region or runs.NATIONAL, engine=engine
-        )
-    return runs.execute_run(run.id, lake=settings.lake)
+        typer.echo(f"{result.counts.get('clues', 0)} clues written to {out}")
 
 
 def register(app: typer.Typer) -> None:

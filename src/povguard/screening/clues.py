@@ -73,6 +73,22 @@ def _evidence() -> pl.Expr:
     return pl.concat_str(pl.lit("{"), joined, pl.lit("}"))
 
 
+CLUE_SCHEMA = {
+    **dict.fromkeys(CLUE_COLUMNS, pl.String),
+    "village_code": pl.String,
+    "in_open_case": pl.Boolean,
+    "to_verify": pl.String,
+}
+
+
+def empty_clues() -> pl.DataFrame:
+    return pl.DataFrame(schema=CLUE_SCHEMA)
+
+
+def empty_missing() -> pl.DataFrame:
+    return pl.DataFrame(schema={"household_id": pl.String, "village_code": pl.String})
+
+
 def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(clues, households whose income data are missing), both sorted by household_id."""
     frame = pl.from_arrow(rows)

@@ -7,6 +7,9 @@ are Parquet files in the lake (`runs/<run_id>/`). Every read is scoped to the ca
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
+import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +24,6 @@ from povguard.auth.principal import Principal, Role
 from povguard.core.errors import BadInput, Forbidden, NotFound, PovguardError
 from povguard.core.uow import unit_of_work
 from povguard.regions.codes import LEVEL_ORDER, ancestor, is_valid_code, level_of, prefix
-from povguard.screening.clues import write_atomically
 from povguard.screening.models import ScreeningRun
 from povguard.screening.rules import RULES_BY_CODE
 from povguard.screening.service import ENGINES, ScreeningResult, screen_lake
@@ -97,16 +99,27 @@ def execute_run(
     progress: Callable[[float], None] = lambda share: _update(  # noqa: E731
         database_url, run_id, progress=round(share, 2)
     )
+    folder = run_folder(lake, run_id)
+    parts = folder.with_name(f".{run_id}.parts")
     try:
+        shutil.rmtree(parts, ignore_errors=True)
+        (parts / "clues").mkdir(parents=True)
+        (parts / "missing_income").mkdir()
+        written = itertools.count()
+
+        def store(clues: pl.DataFrame, missing: pl.DataFrame) -> None:
+            number = next(written)
+            clues.write_parquet(parts / "clues" / f"part-{number:05d}.parquet")
+            missing.write_parquet(parts / "missing_income" / f"part-{number:05d}.parquet")
+
         result = screen_lake(
             lake, as_of, region_code=None if region == NATIONAL else region, engine=engine,
-            open_cases=open_cases, progress=progress,
+            open_cases=open_cases, progress=progress, sink=store,
         )  # fmt: skip
-        folder = run_folder(lake, run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(result.clues, folder / "clues.parquet")
-        write_atomically(result.missing_income, folder / "missing_income.parquet")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(parts, folder)
     except PovguardError as exc:
+        shutil.rmtree(parts, ignore_errors=True)
         _update(database_url, run_id, state="failed", error=str(exc), finished_at=_now())
         raise
     _update(
@@ -118,12 +131,17 @@ def execute_run(
         seconds=round(result.seconds, 3),
         policy_version=result.policy_version,
         households=result.households,
-        clue_count=result.clues.height,
-        missing_income=result.missing_income.height,
-        to_verify=int((result.clues["to_verify"] != "").sum()),
+        clue_count=result.counts.get("clues", 0),
+        missing_income=result.missing_count,
+        to_verify=result.counts.get("to_verify", 0),
         counts=result.counts,
     )
     return result
+
+
+def stored_clues(lake: Path, run_id: str) -> pl.LazyFrame:
+    """A finished run's clues, read lazily from its Parquet parts."""
+    return pl.scan_parquet(run_folder(lake, run_id) / "clues" / "*.parquet")
 
 
 def _enclosing(principal: Principal) -> list[str]:
@@ -190,7 +208,7 @@ def list_clues(
         raise BadInput(f"unknown category {category!r}", field="category")
     if village is not None and not is_valid_code(village):
         raise BadInput(f"{village!r} is not a region code", field="village")
-    frame = pl.scan_parquet(run_folder(lake, run_id) / "clues.parquet")
+    frame = stored_clues(lake, run_id)
     scope = principal.scope_prefix
     if scope:
         frame = frame.filter(pl.col("village_code").str.starts_with(scope))

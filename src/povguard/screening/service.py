@@ -15,7 +15,7 @@ from povguard.core.errors import BadInput
 from povguard.interchange.spec import POLICY_FILE
 from povguard.policy.service import PolicyBook, load_policy
 from povguard.regions.codes import prefix
-from povguard.screening.clues import build_clues
+from povguard.screening.clues import build_clues, empty_clues, empty_missing
 from povguard.screening.dataset import locate
 from povguard.screening.engines.base import SqlEngine
 from povguard.screening.engines.duckdb import DuckDBEngine
@@ -39,6 +39,7 @@ class ScreeningResult:
     seconds: float
     counts: dict[str, int] = field(default_factory=dict)  # per rule and per category
     households: int = 0  # households screened
+    missing_count: int = 0  # households whose income data are missing
 
 
 def _engine(name: str, spark_master: str | None) -> SqlEngine:
@@ -84,24 +85,50 @@ def _evaluate(
         runner.close()
 
 
-def _result(
-    batches: list[tuple[pa.Table, int]],
-    book: PolicyBook,
-    as_of: dt.date,
-    engine: str,
-    started: float,
-) -> ScreeningResult:
-    clues, missing = build_clues(pa.concat_tables([rows for rows, _ in batches]))
-    return ScreeningResult(
-        as_of=as_of,
-        engine=engine,
-        policy_version=book.version,
-        clues=clues,
-        missing_income=missing,
-        seconds=time.perf_counter() - started,
-        counts=count_clues(clues),
-        households=sum(n for _, n in batches),
-    )
+Sink = Callable[[pl.DataFrame, pl.DataFrame], None]
+
+
+@dataclass
+class _Collector:
+    """Gathers the batches of a run: kept in memory, or handed to a sink one by one."""
+
+    sink: Sink | None = None
+    clues: list[pl.DataFrame] = field(default_factory=list)
+    missing: list[pl.DataFrame] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    households: int = 0
+    missing_count: int = 0
+
+    def add(self, rows: pa.Table, households: int) -> None:
+        clues, missing = build_clues(rows)
+        counts = count_clues(clues)
+        counts["to_verify"] = int((clues["to_verify"] != "").sum())
+        for key, value in counts.items():
+            self.counts[key] = self.counts.get(key, 0) + value
+        self.households += households
+        self.missing_count += missing.height
+        if self.sink is not None:
+            self.sink(clues, missing)
+        else:
+            self.clues.append(clues)
+            self.missing.append(missing)
+
+    def result(
+        self, book: PolicyBook, as_of: dt.date, engine: str, started: float
+    ) -> ScreeningResult:
+        clues = pl.concat(self.clues) if self.clues else empty_clues()
+        missing = pl.concat(self.missing) if self.missing else empty_missing()
+        return ScreeningResult(
+            as_of=as_of,
+            engine=engine,
+            policy_version=book.version,
+            clues=clues,
+            missing_income=missing,
+            seconds=time.perf_counter() - started,
+            counts=self.counts or count_clues(clues),
+            households=self.households,
+            missing_count=self.missing_count,
+        )
 
 
 def screen_folder(
@@ -116,8 +143,10 @@ def screen_folder(
     started = time.perf_counter()
     files = locate(folder)
     book = load_policy(policy or folder / POLICY_FILE)
-    batch = _evaluate(_engine(engine, spark_master), lambda runner: runner.load(files), book, as_of)
-    return _result([batch], book, as_of, engine, started)
+    collector = _Collector()
+    runner = _engine(engine, spark_master)
+    collector.add(*_evaluate(runner, lambda loading: loading.load(files), book, as_of))
+    return collector.result(book, as_of, engine, started)
 
 
 def screen_lake(
@@ -129,17 +158,20 @@ def screen_lake(
     open_cases: dict[str, bool] | None = None,
     spark_master: str | None = None,
     progress: Progress | None = None,
+    sink: Sink | None = None,
 ) -> ScreeningResult:
     """Screen the imported lake (optionally one region's subtree) at date `as_of`.
 
     DuckDB works province by province from the stored frames (built or refreshed first), so
-    memory is bounded by the largest province; Spark reads the lake's files in one job.
+    memory is bounded by the largest province; Spark reads the lake's files in one job. With
+    a `sink`, each province's (clues, missing income) go to it instead of the result.
     """
     started = time.perf_counter()
     report = progress or (lambda _share: None)
     available = lake_provinces(lake)
     book = load_policy(policy_path(lake))
     scope = prefix(region_code) if region_code else ""
+    collector = _Collector(sink)
     if engine != "duckdb":
         files = locate_lake(lake)
         batch = _evaluate(
@@ -148,13 +180,15 @@ def screen_lake(
             book,
             as_of,
         )
-        return _result([batch], book, as_of, engine, started)
+        collector.add(*batch)
+        return collector.result(book, as_of, engine, started)
     in_scope = [p for p in available if p.startswith(scope[:2])]
-    batches = []
+    if not in_scope:
+        raise BadInput(f"the lake holds no household of region {region_code}")
     for done, province in enumerate(in_scope):
         folder = ensure_frame(lake, province)
-        batches.append(
-            _evaluate(
+        collector.add(
+            *_evaluate(
                 DuckDBEngine(),
                 lambda runner, f=folder: load_frame(  # type: ignore[misc]
                     runner, [f], region_prefix=scope, open_cases=open_cases
@@ -165,6 +199,4 @@ def screen_lake(
             )
         )
         report(0.1 + 0.8 * (done + 1) / len(in_scope))
-    if not batches:
-        raise BadInput(f"the lake holds no household of region {region_code}")
-    return _result(batches, book, as_of, engine, started)
+    return collector.result(book, as_of, engine, started)
