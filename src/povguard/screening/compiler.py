@@ -16,7 +16,7 @@ from povguard.screening.window import Window
 
 PRELUDE = (
     "pm AS (SELECT hh, mid, pid, birth_ymd, labour FROM mem WHERE inh)",
-    "hp AS (SELECT h.hh, h.village, h.formerly_poor, h.monitored, h.in_case, p.*"
+    "hp AS (SELECT h.hh, h.hid, h.village, h.formerly_poor, h.monitored, h.in_case, p.*"
     " FROM hh h JOIN params p ON p.prov = h.prov)",
 )
 
@@ -76,7 +76,9 @@ def _template() -> str:
     any_rule = " OR ".join(rule.code.lower() for rule in RULES)
     projection = []
     for column in output_columns():
-        if column == "pc_num":
+        if column == "hh":
+            projection.append("hid AS hh")
+        elif column == "pc_num":
             projection.append("CAST(inc_s_c * 12 AS BIGINT) AS pc_num")
         elif column == "pc_den":
             projection.append("CAST(inc_m * size_n AS BIGINT) AS pc_den")

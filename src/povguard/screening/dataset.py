@@ -90,7 +90,7 @@ _R = "record_id AS rid"
 # Frame table → (select list, FROM clause) over the typed views; `frame_select()` adds `_bad`.
 NORMALISE: dict[str, tuple[str, str]] = {
     "hh": (
-        "t.household_id AS hh, t.village_code AS village,"
+        "t.household_id AS hh, t.household_id AS hid, t.village_code AS village,"
         " substr(t.village_code, 1, 2) || '0000000000' AS prov,"
         " t.status = 'formerly_poor' AS formerly_poor, coalesce(o.monitored, false) AS monitored,"
         " o.hh IS NOT NULL AS in_case",

@@ -12,7 +12,9 @@ PERSON = ("hh", "mid", "birth_ymd", "labour")
 
 FRAME: dict[str, tuple[str, ...]] = {
     # monitored: already a monitoring object (an open case); counts as formerly poor in R04
-    "hh": ("hh", "village", "prov", "formerly_poor", "monitored", "in_case"),
+    # hh: the key every table joins on (the household id, or a compact integer in stored
+    # frames); hid: the household id as written in the files
+    "hh": ("hh", "hid", "village", "prov", "formerly_poor", "monitored", "in_case"),
     "mem": ("hh", "mid", "pid", "birth_ymd", "labour", "inh"),
     "inc": ("hh", "s_mon", "e_mon", "net_c"),
     # Person-keyed feeds carry the in-household member they belong to (hh, mid, birth_ymd,

@@ -32,6 +32,16 @@ def stored_columns(table: str) -> tuple[str, ...]:
     return tuple(c for c in FRAME[table] if c not in skip)
 
 
+# Stored frames join on a compact integer household key instead of the household id text.
+KEYS = "SELECT hh AS hid, CAST(row_number() OVER (ORDER BY hh) AS BIGINT) AS k FROM hh"
+
+
+def _stored_select(table: str) -> str:
+    columns = ["k.k AS hh" if column == "hh" else f"t.{column}" for column in stored_columns(table)]
+    join = "JOIN" if table == "hh" else "LEFT JOIN"
+    return f"SELECT {', '.join(columns)} FROM {table} t {join} keys k ON k.hid = t.hh"
+
+
 def _fresh(folder: Path, expected: str) -> bool:
     manifest = folder / MANIFEST
     if not manifest.exists():
@@ -51,8 +61,9 @@ def ensure_frame(lake: Path, province: str) -> Path:
         engine = DuckDBEngine()
         try:
             engine.load(locate_lake(lake, province))
+            engine.materialize("keys", KEYS)
             for table in engine.frame_tables():
-                engine.export(table, stored_columns(table), building / f"{table}.parquet")
+                engine.export(_stored_select(table), building / f"{table}.parquet")
         finally:
             engine.close()
         (building / MANIFEST).write_text(json.dumps({"fingerprint": expected}))
@@ -81,9 +92,9 @@ def load_frame(
         source = engine.parquet_source([folder / f"{table}.parquet" for folder in folders])
         if table == "hh":
             query = (
-                "SELECT f.hh, f.village, f.prov, f.formerly_poor,"
+                "SELECT f.hh, f.hid, f.village, f.prov, f.formerly_poor,"
                 " coalesce(o.monitored, false) AS monitored, o.hh IS NOT NULL AS in_case"
-                f" FROM {source} f LEFT JOIN open_cases o ON o.hh = f.hh"
+                f" FROM {source} f LEFT JOIN open_cases o ON o.hh = f.hid"
                 f" WHERE f.village LIKE '{region_prefix}%'"
             )
         else:

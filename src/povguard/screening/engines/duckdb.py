@@ -121,13 +121,10 @@ class DuckDBEngine(SqlEngine):
         # The header is line 1 of a CSV file; Parquet rows are counted from 1.
         return (f"row {line}" if source.is_parquet else f"line {line + 1}"), str(problem)
 
-    def export(self, table: str, columns: tuple[str, ...], path: Path) -> None:
-        """Write `columns` of `table` to a Parquet file."""
+    def export(self, query: str, path: Path) -> None:
+        """Write the result of `query` to a Parquet file."""
         target = str(path).replace("'", "''")
-        self._run(
-            f"COPY (SELECT {', '.join(columns)} FROM {table}) TO '{target}'"
-            " (FORMAT parquet, COMPRESSION zstd)"
-        )
+        self._run(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
 
     @staticmethod
     def parquet_source(paths: list[Path]) -> str:
