@@ -42,7 +42,7 @@ def test_a_national_run_is_visible_to_every_scope(database_url: str, example_lak
         page = runs.list_clues(session, TOWNSHIP, example_lake, run_id, size=1000)
         with pytest.raises(NotFound):
             runs.create_run(session, COUNTY, as_of=AS_OF, region_code=runs.NATIONAL)
-    assert page.items and all(i["village_code"].startswith("530129003") for i in page.items)
+    assert page.items and all(i.village_code.startswith("530129003") for i in page.items)
 
 
 def test_a_run_over_the_province_stores_exactly_the_folder_clues(
@@ -59,8 +59,13 @@ def test_a_run_over_the_province_stores_exactly_the_folder_clues(
         assert run.policy_version == direct.policy_version
         page = runs.list_clues(session, SYSTEM, example_lake, run_id, page=1, size=1000)
     assert page.total == 438
-    stored = pl.DataFrame(page.items).select(direct.clues.columns)
-    assert stored.equals(direct.clues)
+    stored = [(c.household_id, c.category, c.rules, c.pc_income, c.line) for c in page.items]
+    columns = ["household_id", "category", "rules", "pc_income", "line"]
+    assert stored == list(direct.clues.select(columns).iter_rows())
+    assert page.items[0].clue_id == f"{run_id}:{page.items[0].household_id}"
+    assert [
+        json.dumps(c.evidence, ensure_ascii=False, separators=(",", ":")) for c in page.items
+    ] == direct.clues["evidence"].to_list()
 
 
 def test_scope_filters_runs_and_clues(database_url: str, example_lake: Path) -> None:
@@ -73,10 +78,10 @@ def test_scope_filters_runs_and_clues(database_url: str, example_lake: Path) -> 
             runs.get_run(session, other, run_id)
         assert runs.list_runs(session, other) == []
         assert [r.id for r in runs.list_runs(session, TOWNSHIP)] == [run_id]
-    villages = {item["village_code"][:6] for item in county_page.items}
+    villages = {item.village_code[:6] for item in county_page.items}
     assert villages == {"530129"}
     assert 0 < township_page.total < county_page.total
-    assert all(i["village_code"].startswith("530129003") for i in township_page.items)
+    assert all(i.village_code.startswith("530129003") for i in township_page.items)
 
 
 def test_filters_and_paging(database_url: str, example_lake: Path) -> None:
@@ -88,9 +93,9 @@ def test_filters_and_paging(database_url: str, example_lake: Path) -> None:
         first = runs.list_clues(session, SYSTEM, example_lake, run_id, page=1, size=10)
         with pytest.raises(BadInput, match="unknown rule"):
             runs.list_clues(session, SYSTEM, example_lake, run_id, rule="R99")
-    assert r04.total == 33 and all("R04" in i["rules"].split(";") for i in r04.items)
+    assert r04.total == 33 and all("R04" in i.rules.split(";") for i in r04.items)
     assert marginal.total == 25
-    assert first.items[-1]["household_id"] < second.items[0]["household_id"]
+    assert first.items[-1].household_id < second.items[0].household_id
 
 
 def test_open_cases_are_flagged_and_count_as_monitored_for_r04(
@@ -109,13 +114,13 @@ def test_open_cases_are_flagged_and_count_as_monitored_for_r04(
     )  # fmt: skip
     with unit_of_work(database_url) as session:
         page = runs.list_clues(session, SYSTEM, example_lake, run_id, size=1000)
-    by_id = {item["household_id"]: item for item in page.items}
-    assert by_id["H000004"]["in_open_case"] is True
-    assert sum(item["in_open_case"] for item in page.items) >= 1
+    by_id = {item.household_id: item for item in page.items}
+    assert by_id["H000004"].in_open_case is True
+    assert sum(item.in_open_case for item in page.items) >= 1
     for household in candidates:
         evidence = json.loads(baseline.filter(pl.col("household_id") == household)["evidence"][0])
         cost = max(float(v["med_oop_c"]) for v in evidence.values() if "med_oop_c" in v)
-        fires = "R04" in by_id[household]["rules"].split(";")
+        fires = "R04" in by_id[household].rules.split(";")
         assert fires == (cost > 0.5 * 16361), household
 
 

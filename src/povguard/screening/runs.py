@@ -12,7 +12,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from povguard.core.uow import unit_of_work
 from povguard.regions.codes import LEVEL_ORDER, ancestor, is_valid_code, level_of, prefix
 from povguard.screening.models import ScreeningRun
 from povguard.screening.rules import RULES_BY_CODE
+from povguard.screening.schemas import CluePage, ClueRead
 from povguard.screening.service import ENGINES, ScreeningResult, screen_lake
 
 RUNNERS = frozenset({Role.COUNTY, Role.ADMIN})
@@ -178,12 +178,6 @@ def list_runs(session: Session, principal: Principal, *, limit: int = 50) -> lis
     return list(session.scalars(query))
 
 
-@dataclass(frozen=True)
-class CluePage:
-    items: list[dict[str, Any]]
-    total: int
-
-
 def list_clues(
     session: Session,
     principal: Principal,
@@ -219,5 +213,5 @@ def list_clues(
     if category:
         frame = frame.filter(pl.col("category") == category)
     total = frame.select(pl.len()).collect().item()
-    items = frame.sort("household_id").slice((page - 1) * size, size).collect().to_dicts()
-    return CluePage(items=items, total=int(total))
+    rows = frame.sort("household_id").slice((page - 1) * size, size).collect().to_dicts()
+    return CluePage(items=[ClueRead.from_row(run_id, row) for row in rows], total=int(total))
