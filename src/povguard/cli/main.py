@@ -35,9 +35,9 @@ def main(
 
 
 def _register_commands() -> None:
-    from povguard.cli import db, screen
+    from povguard.cli import db, measures, screen
 
-    for module in (db, screen):
+    for module in (db, measures, screen):
         module.register(app)
 
 

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from povguard.auth.principal import SYSTEM
 from povguard.cli.options import parse_date
-from povguard.config import get_settings
 from povguard.core.errors import BadInput
-from povguard.core.uow import unit_of_work
-from povguard.screening import runs
-from povguard.screening.clues import CLUE_COLUMNS, write_atomically
-from povguard.screening.rules import RULES
-from povguard.screening.service import ScreeningResult, screen_folder
+
+if TYPE_CHECKING:
+    from povguard.screening.service import ScreeningResult
 
 
 def _summary(result: ScreeningResult) -> Table:
+    from povguard.screening.rules import RULES
+
     table = Table(title=f"Screening at {result.as_of} ({result.engine}, {result.seconds:.2f} s)")
     table.add_column("rule")
     table.add_column("cause")
@@ -57,6 +56,14 @@ def screen(
     evidence: bool = typer.Option(True, help="Include the evidence column."),
 ) -> None:
     """Screen households at date D and write one clue per household at risk."""
+    # Imported here so that `povguard --help` and other commands start fast.
+    from povguard.auth.principal import SYSTEM
+    from povguard.config import get_settings
+    from povguard.core.uow import unit_of_work
+    from povguard.screening import runs
+    from povguard.screening.clues import CLUE_COLUMNS, write_atomically
+    from povguard.screening.service import screen_folder
+
     date = parse_date(as_of, "--as-of")
     if (data is None) == (not from_lake):
         raise BadInput("give either --data DIR or --from-lake")
