@@ -35,9 +35,9 @@ def main(
 
 
 def _register_commands() -> None:
-    from povguard.cli import db, measures, screen
+    from povguard.cli import db, measures, screen, serve, users
 
-    for module in (db, measures, screen):
+    for module in (db, measures, screen, serve, users):
         module.register(app)
 
 

@@ -1,0 +1,222 @@
+"""Users, passwords (argon2), rate-limited sign-in and signed tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from povguard.auth.errors import TooManyAttempts
+from povguard.auth.models import LoginFailure, User, utcnow
+from povguard.auth.principal import Principal, Role
+from povguard.auth.schemas import Me, UserRead
+from povguard.core.errors import BadInput, Conflict, NotFound
+from povguard.regions.codes import Level, is_valid_code, level_of
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,59}$")
+MIN_PASSWORD_LENGTH = 10
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+FAILURE_RETENTION = dt.timedelta(days=1)
+TOKEN_MAX_AGE = 12 * 3600  # seconds; a working day
+NATION = "000000000000"  # an admin's scope may be the whole country
+
+# Roles bound to exactly one level (SPEC §1); the others may hold any region subtree.
+ROLE_LEVEL = {Role.CADRE: Level.VILLAGE, Role.TOWNSHIP: Level.TOWNSHIP, Role.COUNTY: Level.COUNTY}
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so that both paths take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
+
+# Other features' tables are named by string only (DESIGN rule 2).
+_regions = sa.table("regions", sa.column("code", sa.String), sa.column("name", sa.String))
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        roles = ", ".join(role.value for role in Role)
+        raise BadInput(f"unknown role {value!r} (one of {roles})", field="role") from None
+
+
+def region_name(session: Session, code: str) -> str | None:
+    """The name of region `code`, or None when it is not in the region registry."""
+    return session.execute(sa.select(_regions.c.name).where(_regions.c.code == code)).scalar()
+
+
+def _check_region(session: Session, role: Role, code: str) -> None:
+    if role is Role.ADMIN and code == NATION:
+        return
+    if not is_valid_code(code):
+        raise BadInput(f"region {code!r} is not a 12-digit region code", field="region")
+    wanted = ROLE_LEVEL.get(role)
+    if wanted is not None and level_of(code) is not wanted:
+        raise BadInput(
+            f"a {role.value} user needs a {wanted.value} code, {code} is a {level_of(code)}",
+            field="region",
+        )
+    if region_name(session, code) is None:
+        raise BadInput(f"region {code} is not in the region registry", field="region")
+
+
+def _check_credentials(username: str, password: str) -> None:
+    if not USERNAME_RE.match(username):
+        raise BadInput(
+            "username must be 3–60 letters, digits, '.', '_' or '-' (starting with a letter "
+            "or digit)",
+            field="username",
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadInput(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: str, region_code: str
+) -> UserRead:
+    """Create an active user bound to `role` over the subtree of `region_code`."""
+    parsed_role = parse_role(role)
+    _check_credentials(username, password)
+    _check_region(session, parsed_role, region_code)
+    if session.execute(sa.select(User.id).where(User.username == username)).first():
+        raise Conflict(f"user {username!r} already exists")
+    user = User(
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=parsed_role.value,
+        region_code=region_code,
+        active=True,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent insert of the same name
+        raise Conflict(f"user {username!r} already exists") from exc
+    return UserRead.model_validate(user)
+
+
+def get(session: Session, user_id: int) -> UserRead:
+    """The user with `user_id`."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return UserRead.model_validate(user)
+
+
+def _recent_failures(session: Session, username: str, address: str, now: dt.datetime) -> int:
+    query = sa.select(sa.func.count(LoginFailure.id)).where(
+        LoginFailure.username == username,
+        LoginFailure.address == address,
+        LoginFailure.failed_at > now - FAILURE_WINDOW,
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def _verify_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    now: dt.datetime | None = None,
+) -> UserRead | None:
+    """The user for these credentials, or None (the failure is recorded, so commit it).
+
+    Raises TooManyAttempts after MAX_FAILURES failures for this username from this address
+    within FAILURE_WINDOW, without looking at the password.
+    """
+    now = now or utcnow()
+    if not USERNAME_RE.match(username):  # cannot name a user (PostgreSQL refuses NUL, too)
+        _verify_password(None, password)  # the same time as any other failure
+        return None
+    if _recent_failures(session, username, address, now) >= MAX_FAILURES:
+        raise TooManyAttempts(
+            "too many failed sign-ins; try again in 15 minutes",
+            retry_after=int(FAILURE_WINDOW.total_seconds()),
+        )
+    user = session.execute(sa.select(User).where(User.username == username)).scalar()
+    if not _verify_password(user, password) or user is None or not user.active:
+        session.add(LoginFailure(username=username[:60], address=address[:64], failed_at=now))
+        # Keep the table small: rows older than a day no longer count for anything.
+        session.execute(
+            sa.delete(LoginFailure).where(LoginFailure.failed_at < now - FAILURE_RETENTION)
+        )
+        session.flush()
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    session.execute(
+        sa.delete(LoginFailure).where(
+            LoginFailure.username == username, LoginFailure.address == address
+        )
+    )
+    return UserRead.model_validate(user)
+
+
+def _fingerprint(password_hash: str) -> str:
+    """Changes when the password changes, so that older tokens stop working."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=f"povguard.{purpose}")
+
+
+def issue_token(session: Session, user: UserRead, *, secret_key: str, purpose: str) -> str:
+    """A signed, timed token naming `user` ("api" for bearer tokens, "session" for cookies)."""
+    stored = session.get(User, user.id)
+    if stored is None:
+        raise NotFound(f"user {user.id} not found")
+    payload = {"uid": stored.id, "pw": _fingerprint(stored.password_hash)}
+    return str(_serializer(secret_key, purpose).dumps(payload))
+
+
+def verify_token(
+    session: Session,
+    token: str,
+    *,
+    secret_key: str,
+    purpose: str,
+    max_age: int = TOKEN_MAX_AGE,
+) -> UserRead | None:
+    """The active user a valid, unexpired token of `purpose` names; None otherwise."""
+    try:
+        payload = _serializer(secret_key, purpose).loads(token, max_age=max_age)
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
+        return None
+    user = session.get(User, payload["uid"])
+    if user is None or not user.active or payload.get("pw") != _fingerprint(user.password_hash):
+        return None
+    return UserRead.model_validate(user)
+
+
+def describe(session: Session, principal: Principal) -> Me:
+    """The caller as shown in the page header and by `GET /api/v1/me`."""
+    return Me(
+        username=principal.username,
+        role=principal.role,
+        region_code=principal.region_code,
+        region_name=region_name(session, principal.region_code),
+        sees_personal_data=principal.sees_personal_data,
+        read_only=principal.read_only,
+    )

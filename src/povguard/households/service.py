@@ -1,0 +1,264 @@
+"""Household search and profiles, scoped to the caller's region subtree and masked by role."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from povguard.auth.principal import Principal
+from povguard.core.errors import BadInput, NotFound
+from povguard.households import idnumber
+from povguard.households.models import Household, Member
+from povguard.households.schemas import (
+    MASKED,
+    HouseholdPage,
+    HouseholdRead,
+    HouseholdSummary,
+    MemberRead,
+    RegionRef,
+)
+from povguard.regions.codes import LEVEL_ORDER, ancestor, is_valid_code, level_of, prefix
+
+MAX_PAGE_SIZE = 100
+MAX_QUERY_LENGTH = 100
+MAX_REGION_CHOICES = 1000
+FULL_ID_RE = re.compile(r"^\d{17}[\dX]$")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # never in ids or names; PostgreSQL refuses NUL
+MAX_ID_LENGTH = 40
+RELATION_ORDER = ("head", "spouse", "child", "parent", "grandchild", "sibling", "other")
+
+# Other features' tables are named by string only (DESIGN rule 2).
+_regions = sa.table(
+    "regions",
+    sa.column("code", sa.String),
+    sa.column("name", sa.String),
+    sa.column("level", sa.String),
+)
+
+
+def mask_phone(phone: str) -> str:
+    """Every character but the last four replaced by '*'."""
+    visible = phone[-4:] if len(phone) > 4 else ""
+    return "*" * (len(phone) - len(visible)) + visible
+
+
+def _in_scope(
+    principal: Principal, column: InstrumentedAttribute[str] | sa.ColumnClause[Any]
+) -> sa.ColumnElement[bool]:
+    """SQL condition: the region code in `column` lies in the principal's subtree."""
+    scope = principal.scope_prefix
+    return column.startswith(scope) if scope else sa.true()
+
+
+def _region_prefix(principal: Principal, region: str | None) -> str | None:
+    """The code prefix a `region` filter selects; NotFound when it is outside the scope."""
+    if region is None or region == "":
+        return None
+    if not is_valid_code(region):
+        raise BadInput(f"region {region!r} is not a 12-digit region code", field="region")
+    if not principal.covers(region):
+        raise NotFound(f"region {region} not found")
+    return prefix(region)
+
+
+def _matches(principal: Principal, q: str) -> sa.ColumnElement[bool]:
+    """SQL condition for the search text: household id, member name or (full) ID number."""
+    members = sa.select(Member.member_id).where(Member.household_id == Household.household_id)
+    by_name = members.where(sa.func.lower(Member.name).contains(q.lower(), autoescape=True))
+    by_id = sa.func.lower(Household.household_id).startswith(q.lower(), autoescape=True)
+    conditions = [by_id, by_name.exists()]
+    # Only roles that see ID numbers may look households up by one: a masked role must not
+    # learn which household a known ID number belongs to.
+    if principal.sees_personal_data and FULL_ID_RE.match(q.upper()):
+        id_number = q.upper()
+        conditions.append(Household.head_id_number == id_number)
+        conditions.append(members.where(Member.id_number == id_number).exists())
+    return sa.or_(*conditions)
+
+
+def _check_paging(page: int, size: int) -> None:
+    if page < 1:
+        raise BadInput(f"page must be 1 or more, not {page}", field="page")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise BadInput(f"size must be between 1 and {MAX_PAGE_SIZE}, not {size}", field="size")
+
+
+def _summary_columns() -> list[Any]:
+    head_name = (
+        sa.select(Member.name)
+        .where(Member.household_id == Household.household_id, Member.relation == "head")
+        .order_by(Member.in_household.desc(), Member.member_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    member_count = (
+        sa.select(sa.func.count(Member.member_id))
+        .where(Member.household_id == Household.household_id, Member.in_household.is_(True))
+        .scalar_subquery()
+    )
+    return [
+        Household.household_id,
+        Household.village_code,
+        _regions.c.name.label("village_name"),
+        head_name.label("head_name"),
+        Household.head_id_number,
+        Household.status,
+        member_count.label("members"),
+    ]
+
+
+def search(
+    session: Session,
+    principal: Principal,
+    *,
+    q: str | None = None,
+    region: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> HouseholdPage:
+    """Households in scope (and in `region`) matching `q`, ordered by household id."""
+    _check_paging(page, size)
+    text = (q or "").strip()
+    if len(text) > MAX_QUERY_LENGTH:
+        raise BadInput(f"search text longer than {MAX_QUERY_LENGTH} characters", field="q")
+    if CONTROL_RE.search(text):
+        raise BadInput("search text contains control characters", field="q")
+    conditions = [_in_scope(principal, Household.village_code)]
+    region_prefix = _region_prefix(principal, region)
+    if region_prefix:
+        conditions.append(Household.village_code.startswith(region_prefix))
+    if text:
+        conditions.append(_matches(principal, text))
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(Household).where(*conditions)
+    ).scalar_one()
+    rows = session.execute(
+        sa.select(*_summary_columns())
+        .select_from(Household)
+        .outerjoin(_regions, _regions.c.code == Household.village_code)
+        .where(*conditions)
+        .order_by(Household.household_id)
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    items = [_summary(principal, row._mapping) for row in rows]
+    return HouseholdPage(items=items, total=int(total), page=page, size=size)
+
+
+def _summary(principal: Principal, row: sa.RowMapping) -> HouseholdSummary:
+    head_id = row["head_id_number"]
+    if head_id and not principal.sees_personal_data:
+        head_id = idnumber.mask(head_id)
+    return HouseholdSummary(
+        household_id=row["household_id"],
+        village_code=row["village_code"],
+        village_name=row["village_name"],
+        head_name=row["head_name"],
+        head_id_number=head_id,
+        status=row["status"],
+        members=int(row["members"] or 0),
+    )
+
+
+def get(
+    session: Session, principal: Principal, household_id: str, *, today: dt.date | None = None
+) -> HouseholdRead:
+    """One household with its members; NotFound when unknown or outside the caller's scope."""
+    well_formed = len(household_id) <= MAX_ID_LENGTH and not CONTROL_RE.search(household_id)
+    household = session.get(Household, household_id) if well_formed else None
+    if household is None or not principal.covers(household.village_code):
+        raise NotFound(f"household {household_id} not found")
+    members = session.execute(
+        sa.select(Member).where(Member.household_id == household_id)
+    ).scalars()
+    ordered = sorted(members, key=_member_order)
+    unmasked = principal.sees_personal_data
+    today = today or dt.date.today()
+    return HouseholdRead(
+        household_id=household.household_id,
+        village_code=household.village_code,
+        regions=_region_chain(session, household.village_code),
+        head_id_number=_id_for(household.head_id_number, unmasked),
+        address=household.address,
+        phone=household.phone if unmasked or not household.phone else mask_phone(household.phone),
+        status=household.status,
+        exit_year=household.exit_year,
+        relocated=household.relocated,
+        registered_on=household.registered_on,
+        members=[_member(member, unmasked, today) for member in ordered],
+        masked=not unmasked,
+    )
+
+
+def _member_order(member: Member) -> tuple[bool, int, str]:
+    rank = RELATION_ORDER.index(member.relation) if member.relation in RELATION_ORDER else 99
+    return (not member.in_household, rank, member.member_id)
+
+
+def _id_for(id_number: str | None, unmasked: bool) -> str | None:
+    if id_number is None or unmasked:
+        return id_number
+    return idnumber.mask(id_number)
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Whole years from `birth_date` to `day` (a birthday on `day` counts)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _member(member: Member, unmasked: bool, today: dt.date) -> MemberRead:
+    return MemberRead(
+        member_id=member.member_id,
+        name=member.name,
+        id_number=_id_for(member.id_number, unmasked) or "",
+        sex=member.sex,
+        birth_date=member.birth_date if unmasked else None,
+        age=age_on(member.birth_date, today),
+        relation=member.relation,
+        labour=member.labour,
+        health=member.health if unmasked else MASKED,
+        in_household=member.in_household,
+    )
+
+
+def _region_chain(session: Session, village_code: str) -> list[RegionRef]:
+    """Province, city, county, township and village of a village code, names where known."""
+    own_level = level_of(village_code)
+    if own_level is None:
+        return []
+    levels = LEVEL_ORDER[: LEVEL_ORDER.index(own_level) + 1]
+    codes = [ancestor(village_code, level) for level in levels]
+    names = dict(
+        session.execute(
+            sa.select(_regions.c.code, _regions.c.name).where(_regions.c.code.in_(codes))
+        ).all()
+    )
+    return [
+        RegionRef(code=code, name=names.get(code), level=level.value)
+        for code, level in zip(codes, levels, strict=True)
+    ]
+
+
+def region_choices(session: Session, principal: Principal) -> list[RegionRef]:
+    """Regions the search may be narrowed to: two levels below the caller's root region.
+
+    A county officer gets its townships and their villages; an admin the provinces and cities.
+    """
+    if principal.scope_prefix:
+        root_level = level_of(principal.region_code)
+        assert root_level is not None
+        index = LEVEL_ORDER.index(root_level)
+        levels = [level.value for level in LEVEL_ORDER[index + 1 : index + 3]]
+    else:
+        levels = [LEVEL_ORDER[0].value, LEVEL_ORDER[1].value]
+    rows = session.execute(
+        sa.select(_regions.c.code, _regions.c.name, _regions.c.level)
+        .where(_in_scope(principal, _regions.c.code), _regions.c.level.in_(levels))
+        .order_by(_regions.c.code)
+        .limit(MAX_REGION_CHOICES)
+    ).all()
+    return [RegionRef(code=code, name=name, level=level) for code, name, level in rows]

@@ -1,0 +1,57 @@
+"""The web application: pages (Jinja2 + HTMX) and the JSON API under /api/v1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from povguard import __version__
+from povguard.config import Settings, get_settings
+from povguard.web import errors
+from povguard.web.auth import api as auth_api
+from povguard.web.auth import pages as auth_pages
+from povguard.web.households import api as households_api
+from povguard.web.households import pages as households_pages
+from povguard.web.navigation import NavEntry
+from povguard.web.screening import api as screening_api
+from povguard.web.screening import pages as screening_pages
+from povguard.web.security import security_middleware
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# Feature routers; a pages module with a `nav` entry appears in the main navigation.
+FEATURE_MODULES: tuple[ModuleType, ...] = (
+    auth_api,
+    auth_pages,
+    households_api,
+    households_pages,
+    screening_api,
+    screening_pages,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application for `settings` (the environment's when None)."""
+    app = FastAPI(
+        title="povguard",
+        version=__version__,
+        description="Dynamic monitoring and assistance to prevent return to poverty.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # Swagger UI loads from a CDN: not on offline machines, not under our CSP
+        redoc_url=None,
+    )
+    app.state.settings = settings or get_settings()
+    nav: list[NavEntry] = []
+    for module in FEATURE_MODULES:
+        app.include_router(module.router)
+        entry = getattr(module, "nav", None)
+        if isinstance(entry, NavEntry):
+            nav.append(entry)
+    app.state.nav = nav
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.middleware("http")(security_middleware)
+    errors.install(app)
+    return app

@@ -1,0 +1,1 @@
+"""Sign-in pages and the token API."""

@@ -1,0 +1,116 @@
+"""Request dependencies: one unit of work per request, the caller as a Principal.
+
+API routes authenticate with a bearer token (`CurrentUser`); page routes with the signed
+session cookie (`PageUser`, which sends a browser to /login instead of answering 401).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from povguard.auth import service as auth_service
+from povguard.auth.principal import Principal, Role
+from povguard.config import Settings
+from povguard.core.errors import Forbidden
+from povguard.core.uow import unit_of_work
+from povguard.web.security import SESSION_COOKIE
+
+
+class LoginRequired(Exception):
+    """No valid credentials: 401 for the API, a redirect to /login for pages."""
+
+
+def get_settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_of)]
+
+
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    """The request's unit of work: committed when the handler succeeds, rolled back otherwise."""
+    with unit_of_work(settings.database_url) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def current_user(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(bearer)],
+) -> Principal:
+    """The API caller named by a valid bearer token."""
+    if not token:
+        raise LoginRequired("missing bearer token")
+    user = auth_service.verify_token(session, token, secret_key=settings.secret_key, purpose="api")
+    if user is None:
+        raise LoginRequired("invalid or expired token")
+    request.state.principal = user.principal()
+    return user.principal()
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def optional_page_user(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> Principal | None:
+    """The signed-in browser user, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    user = auth_service.verify_token(
+        session, token, secret_key=settings.secret_key, purpose="session"
+    )
+    if user is None:
+        return None
+    principal = user.principal()
+    request.state.principal = principal
+    request.state.me = auth_service.describe(session, principal)
+    return principal
+
+
+OptionalPageUser = Annotated[Principal | None, Depends(optional_page_user)]
+
+
+def page_user(principal: OptionalPageUser) -> Principal:
+    """The signed-in browser user; anyone else is sent to the sign-in page."""
+    if principal is None:
+        raise LoginRequired("sign in first")
+    return principal
+
+
+PageUser = Annotated[Principal, Depends(page_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only API callers with one of `roles` (others get 403)."""
+    allowed = frozenset(roles)
+
+    def check(principal: CurrentUser) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"a {principal.role.value} user may not do this")
+        return principal
+
+    return check
+
+
+def writer(principal: CurrentUser) -> Principal:
+    """The API caller, if its role may change records (analysts and auditors only read)."""
+    if principal.read_only:
+        raise Forbidden(f"a {principal.role.value} user may only read")
+    return principal
+
+
+WriterUser = Annotated[Principal, Depends(writer)]

@@ -1,0 +1,1 @@
+"""Household search and profile pages and API."""

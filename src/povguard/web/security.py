@@ -1,0 +1,114 @@
+"""Security headers, session cookie and CSRF protection of every page form.
+
+CSRF uses a signed double-submit token: a random value lives in an HttpOnly cookie and every
+form (and every HTMX request, in the `X-CSRF-Token` header) carries an HMAC of it under the
+server's secret key, so a cookie planted by another site cannot be paired with a valid token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+
+CSRF_COOKIE = "povguard_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_COOKIE = "povguard_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class CsrfFailed(Exception):
+    """A state-changing page request without a valid CSRF token."""
+
+
+def csrf_token_for(secret_key: str, cookie_value: str) -> str:
+    """The token forms must send back for the CSRF cookie `cookie_value`."""
+    return hmac.new(secret_key.encode(), cookie_value.encode(), hashlib.sha256).hexdigest()
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    """An HttpOnly, SameSite=Lax cookie (Secure when served over HTTPS)."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
+
+
+def secret_of(request: Request) -> str:
+    return str(request.app.state.settings.secret_key)
+
+
+async def security_middleware(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Give every visitor a CSRF cookie, and every response the security headers."""
+    cookie_value = request.cookies.get(CSRF_COOKIE)
+    fresh = cookie_value is None or len(cookie_value) < 32
+    if fresh:
+        cookie_value = secrets.token_urlsafe(32)
+    assert cookie_value is not None
+    request.state.csrf_cookie = cookie_value
+    request.state.csrf_token = csrf_token_for(secret_of(request), cookie_value)
+    response = await call_next(request)
+    if fresh:
+        set_cookie(request, response, CSRF_COOKIE, cookie_value, max_age=7 * 24 * 3600)
+    for header, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(header, value)
+    if not request.url.path.startswith("/static/"):
+        # Pages and API answers carry personal data: no copy on shared office computers.
+        response.headers.setdefault("Cache-Control", "no-store")
+    if is_https(request):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+async def verify_csrf(request: Request) -> None:
+    """Dependency of page routers: refuse an unsafe request without the right token (403)."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        field = form.get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    cookie_value = request.cookies.get(CSRF_COOKIE)
+    if not sent or not cookie_value:
+        raise CsrfFailed("missing CSRF token")
+    if not hmac.compare_digest(sent, csrf_token_for(secret_of(request), cookie_value)):
+        raise CsrfFailed("invalid CSRF token")

@@ -1,0 +1,215 @@
+"""Users, password checks, the sign-in rate limit and signed tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from povguard.auth import service
+from povguard.auth.errors import TooManyAttempts
+from povguard.auth.models import LoginFailure, User
+from povguard.auth.principal import Role
+from povguard.core.db import engine_for
+from povguard.core.errors import BadInput, Conflict, NotFound
+from tests.web import factories
+
+SECRET = "unit-test-secret"
+GOOD = "a long enough password"
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    with Session(engine_for(database_url)) as session:
+        factories.seed_regions(session)
+        session.commit()
+        yield session
+
+
+def new_user(
+    session: Session,
+    username: str = "li.wei",
+    role: str = "township",
+    region: str = factories.TOWNSHIP_A,
+):
+    user = service.create_user(
+        session, username=username, password=GOOD, role=role, region_code=region
+    )
+    session.commit()
+    return user
+
+
+def test_create_user_hashes_the_password(session: Session) -> None:
+    user = new_user(session)
+    assert (user.username, user.role, user.region_code, user.active) == (
+        "li.wei",
+        Role.TOWNSHIP,
+        factories.TOWNSHIP_A,
+        True,
+    )
+    stored = session.get(User, user.id)
+    assert stored is not None and stored.password_hash.startswith("$argon2id$")
+    assert GOOD not in stored.password_hash
+    assert user.principal().covers(factories.VILLAGE_A2)
+    assert not user.principal().covers(factories.VILLAGE_B1)
+
+
+def test_admin_may_hold_the_whole_country(session: Session) -> None:
+    user = new_user(session, "root", "admin", service.NATION)
+    assert user.principal().covers(factories.VILLAGE_C1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"role": "mayor"}, "role", "unknown role"),
+        ({"role": "Township"}, "role", "unknown role"),
+        ({"region_code": "5301"}, "region", "12-digit"),
+        ({"region_code": "000000000000"}, "region", "12-digit"),  # only an admin's scope
+        ({"region_code": "530129009000"}, "region", "not in the region registry"),
+        ({"role": "cadre", "region_code": factories.TOWNSHIP_A}, "region", "village code"),
+        ({"role": "township", "region_code": factories.COUNTY_A}, "region", "township code"),
+        ({"role": "county", "region_code": factories.CITY}, "region", "county code"),
+        ({"password": "short"}, "password", "at least 10"),
+        ({"password": "123456789"}, "password", "at least 10"),
+        ({"username": "ab"}, "username", "username"),
+        ({"username": "with space"}, "username", "username"),
+        ({"username": "-dash"}, "username", "username"),
+        ({"username": "x" * 61}, "username", "username"),
+    ],
+)
+def test_create_user_rejects_bad_input(
+    session: Session, changes: dict, field: str, words: str
+) -> None:
+    arguments = {
+        "username": "li.wei",
+        "password": GOOD,
+        "role": "township",
+        "region_code": factories.TOWNSHIP_A,
+        **changes,
+    }
+    with pytest.raises(BadInput, match=words) as raised:
+        service.create_user(session, **arguments)
+    assert raised.value.field == field
+
+
+def test_any_level_for_analysts_clerks_and_auditors(session: Session) -> None:
+    for index, (role, region) in enumerate(
+        [
+            ("analyst", factories.PROVINCE),
+            ("clerk", factories.COUNTY_A),
+            ("auditor", factories.VILLAGE_A1),
+        ]
+    ):
+        assert new_user(session, f"user{index}", role, region).role == Role(role)
+
+
+def test_duplicate_username_is_a_conflict(session: Session) -> None:
+    new_user(session)
+    with pytest.raises(Conflict, match="already exists"):
+        new_user(session)
+
+
+def authenticate(
+    session: Session,
+    password: str = GOOD,
+    *,
+    address: str = "10.0.0.1",
+    now: dt.datetime | None = None,
+    username: str = "li.wei",
+):
+    result = service.authenticate(
+        session, username=username, password=password, address=address, now=now
+    )
+    session.commit()
+    return result
+
+
+def test_authenticate(session: Session) -> None:
+    user = new_user(session)
+    assert authenticate(session) == user
+    assert authenticate(session, "wrong password") is None
+    assert authenticate(session, username="nobody") is None
+    failures = session.execute(sa.select(LoginFailure.username)).scalars().all()
+    assert sorted(failures) == ["li.wei", "nobody"]
+
+
+def test_disabled_user_cannot_sign_in(session: Session) -> None:
+    user = new_user(session)
+    stored = session.get(User, user.id)
+    assert stored is not None
+    stored.active = False
+    session.commit()
+    assert authenticate(session) is None
+
+
+def test_rate_limit_per_username_and_address(session: Session) -> None:
+    new_user(session)
+    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    for minute in range(5):
+        assert authenticate(session, "wrong", now=start + dt.timedelta(minutes=minute)) is None
+    with pytest.raises(TooManyAttempts) as raised:
+        authenticate(session, now=start + dt.timedelta(minutes=5))
+    assert raised.value.retry_after == 900
+    # Another address is not blocked; neither is the same address once the window has passed.
+    assert authenticate(session, address="10.0.0.2", now=start + dt.timedelta(minutes=5))
+    assert authenticate(session, now=start + dt.timedelta(minutes=15, seconds=1))
+    # A success clears the failures of that username and address.
+    assert session.execute(sa.select(sa.func.count(LoginFailure.id))).scalar_one() == 0
+
+
+def test_four_failures_then_success_is_fine(session: Session) -> None:
+    new_user(session)
+    for _ in range(4):
+        assert authenticate(session, "wrong") is None
+    assert authenticate(session) is not None
+    for _ in range(4):
+        assert authenticate(session, "wrong") is None
+    assert authenticate(session) is not None
+
+
+def test_tokens(session: Session) -> None:
+    user = new_user(session)
+    token = service.issue_token(session, user, secret_key=SECRET, purpose="api")
+    assert service.verify_token(session, token, secret_key=SECRET, purpose="api") == user
+    assert service.verify_token(session, token, secret_key=SECRET, purpose="session") is None
+    assert service.verify_token(session, token, secret_key="other", purpose="api") is None
+    assert service.verify_token(session, token + "x", secret_key=SECRET, purpose="api") is None
+    assert service.verify_token(session, "", secret_key=SECRET, purpose="api") is None
+    expired = service.verify_token(session, token, secret_key=SECRET, purpose="api", max_age=-1)
+    assert expired is None
+
+
+def test_token_dies_with_a_password_change_or_a_disabled_account(session: Session) -> None:
+    user = new_user(session)
+    token = service.issue_token(session, user, secret_key=SECRET, purpose="api")
+    stored = session.get(User, user.id)
+    assert stored is not None
+    stored.password_hash = service._hasher.hash("a brand new password")
+    session.commit()
+    assert service.verify_token(session, token, secret_key=SECRET, purpose="api") is None
+    token = service.issue_token(session, user, secret_key=SECRET, purpose="api")
+    stored.active = False
+    session.commit()
+    assert service.verify_token(session, token, secret_key=SECRET, purpose="api") is None
+
+
+def test_get_and_describe(session: Session) -> None:
+    user = new_user(session)
+    assert service.get(session, user.id) == user
+    with pytest.raises(NotFound):
+        service.get(session, 999_999)
+    me = service.describe(session, user.principal())
+    assert (me.region_name, me.sees_personal_data, me.read_only) == ("仁德街道", True, False)
+
+
+@pytest.mark.parametrize("username", ["ad\x00min", "", "a" * 61, "two words"])
+def test_impossible_usernames_fail_without_a_query_or_a_record(
+    session: Session, username: str
+) -> None:
+    new_user(session)
+    assert authenticate(session, username=username) is None
+    assert session.execute(sa.select(sa.func.count(LoginFailure.id))).scalar_one() == 0
