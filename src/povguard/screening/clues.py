@@ -11,6 +11,7 @@ import polars as pl
 import pyarrow as pa
 
 from povguard.core.errors import BadInput
+from povguard.interchange.text import cents_to_text
 from povguard.screening.compiler import fact_columns
 from povguard.screening.rules import RULES, ColumnKind
 
@@ -33,18 +34,6 @@ def plain_number(cents: int) -> str:
     return format(Decimal(cents).scaleb(-2).normalize(), "f")
 
 
-def _money(cents: pl.Expr) -> pl.Expr:
-    """Integer cents as yuan text with 2 decimals (vectorised `format_cents`)."""
-    magnitude = cents.abs()
-    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.concat_str(
-        sign,
-        (magnitude // 100).cast(pl.String),
-        pl.lit("."),
-        (magnitude % 100).cast(pl.String).str.zfill(2),
-    )
-
-
 def _pc_income(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """Vectorised `pc_income_cents`."""
     magnitude = (2 * numerator.abs() + denominator) // (2 * denominator)
@@ -53,7 +42,7 @@ def _pc_income(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
 
 def _evidence_value(column: str, kind: ColumnKind) -> pl.Expr:
     if kind is ColumnKind.MONEY:
-        return _money(pl.col(column)).alias(column)
+        return cents_to_text(pl.col(column)).alias(column)
     if kind is ColumnKind.IDS:
         return pl.col(column).str.split(",").alias(column)
     return pl.col(column)
@@ -102,7 +91,7 @@ def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
     lines = {c: plain_number(c) for c in frame["line_c"].unique().to_list()}
     pc_income = (
         pl.when(pl.col("income_known"))
-        .then(_money(_pc_income(pl.col("pc_num"), pl.col("pc_den"))))
+        .then(cents_to_text(_pc_income(pl.col("pc_num"), pl.col("pc_den"))))
         .otherwise(pl.lit(""))
     )
     clues = (
