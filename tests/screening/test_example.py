@@ -26,7 +26,7 @@ def expected_rows() -> list[tuple[str, ...]]:
 
 def test_duckdb_engine_gives_exactly_the_expected_clues() -> None:
     result = screen_folder(DATASET, AS_OF, engine="duckdb")
-    got = [tuple(row[f] for f in FIELDS) for row in result.clues.iter_rows(named=True)]
+    got = [tuple(row[f] or "" for f in FIELDS) for row in result.clues.iter_rows(named=True)]
     assert got == expected_rows()
     assert result.counts["clues"] == 438
     assert result.policy_version

@@ -61,7 +61,7 @@ def test_a_run_over_the_province_stores_exactly_the_folder_clues(
     assert page.total == 438
     stored = [(c.household_id, c.category, c.rules, c.pc_income, c.line) for c in page.items]
     columns = ["household_id", "category", "rules", "pc_income", "line"]
-    assert stored == list(direct.clues.select(columns).iter_rows())
+    assert stored == list(direct.clues.select(columns).fill_null("").iter_rows())
     assert page.items[0].clue_id == f"{run_id}:{page.items[0].household_id}"
     assert [
         json.dumps(c.evidence, ensure_ascii=False, separators=(",", ":")) for c in page.items

@@ -26,7 +26,7 @@ def synth(
     from povguard.synth.service import synthesise
 
     date = parse_date(as_of, "--as-of")
-    with Progress(transient=True, disable=None) as bar:
+    with Progress(transient=True) as bar:
         task = bar.add_task("synthesising", total=max(households, 0))
         result = synthesise(
             out, households=households, seed=seed, as_of=date, fmt=fmt, province=province,

@@ -92,7 +92,7 @@ def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
     pc_income = (
         pl.when(pl.col("income_known"))
         .then(cents_to_text(_pc_income(pl.col("pc_num"), pl.col("pc_den"))))
-        .otherwise(pl.lit(""))
+        .otherwise(None)  # written as an empty cell
     )
     clues = (
         frame.filter(pl.any_horizontal(flags))

@@ -73,11 +73,11 @@ class ClueRead(BaseModel):
             village_code=row["village_code"],
             category=row["category"],
             rules=row["rules"],
-            pc_income=row["pc_income"],
+            pc_income=row["pc_income"] or "",
             line=row["line"],
             evidence=json.loads(row["evidence"]),
             in_open_case=row["in_open_case"],
-            to_verify=[r for r in row["to_verify"].split(",") if r],
+            to_verify=[r for r in (row["to_verify"] or "").split(",") if r],
         )
 
 

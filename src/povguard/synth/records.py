@@ -42,8 +42,8 @@ class Clock:
         return np.where(after, self.d_day + rng.integers(-10, 40, n), days)
 
 
-def _cents(values: np.ndarray) -> np.ndarray:
-    return np.round(values * 100).astype(np.int64)
+def _cents(values: np.ndarray | float) -> np.ndarray:
+    return np.round(np.asarray(values) * 100).astype(np.int64)
 
 
 def _pick(rng: np.random.Generator, chance: np.ndarray | float, n: int) -> np.ndarray:

@@ -32,7 +32,8 @@ def build_geography(province_code: str, counties: int | None, seed: int) -> Geog
     if counties is not None and not 1 <= counties <= len(province.counties):
         raise BadInput(f"--counties: between 1 and {len(province.counties)} for {province.name}")
     rng = np.random.default_rng([seed, 7919])
-    rows = [(province.code, province.name, "province", None, None, None)]
+    Row = tuple[str, str, str, str | None, str | None, bool | None]
+    rows: list[Row] = [(province.code, province.name, "province", None, None, None)]
     used_cities = {c.code[:4] + "00000000" for c in chosen}
     rows += [(code, name, "city", province.code, None, None)
              for code, name in province.cities.items() if code in used_cities]  # fmt: skip

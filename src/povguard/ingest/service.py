@@ -1,0 +1,289 @@
+"""`povguard import DIR`: validate a SPEC §3 dataset and load it atomically.
+
+Registry files go to the operational database (upsert by key), income, declarations and
+feeds to the Parquet lake (merged by key, partitioned by province), together with a registry
+snapshot for screening. Either everything lands or nothing does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from povguard.core.errors import BadInput
+from povguard.core.uow import unit_of_work
+from povguard.households.models import Household, Member
+from povguard.ingest import checks
+from povguard.ingest.lake import LakeChange, table_folder, typed
+from povguard.ingest.validate import (
+    ERROR_SCHEMA,
+    Table,
+    check_duplicates,
+    check_values,
+    locate_files,
+    read_table,
+)
+from povguard.interchange.spec import FILES, POLICY_FILE, Keyed
+from povguard.regions.models import Region
+
+LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
+Progress = Callable[[str], None]
+
+
+class ImportRejected(BadInput):
+    """The dataset has bad rows; `errors` lists every one of them."""
+
+    def __init__(self, errors: pl.DataFrame) -> None:
+        files = errors["file"].n_unique()
+        super().__init__(f"{errors.height} bad rows in {files} file{'s' if files > 1 else ''}")
+        self.errors = errors
+
+
+@dataclass
+class ImportReport:
+    rows: dict[str, int] = field(default_factory=dict)
+    unmatched: dict[str, int] = field(default_factory=dict)
+    provinces: set[str] = field(default_factory=set)
+
+
+def _read(folder: Path) -> tuple[dict[str, Table], list[pl.DataFrame]]:
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: not a dataset folder")
+    found = locate_files(folder)
+    if not found and not (folder / POLICY_FILE).exists():
+        raise BadInput(f"{folder}: no SPEC §3 file (households.csv, feeds/medical.csv, …)")
+    tables: dict[str, Table] = {}
+    unreadable: list[pl.DataFrame] = []
+    for name, path in found.items():
+        result = read_table(name, path)
+        if isinstance(result, Table):
+            tables[name] = result
+        else:
+            unreadable.append(result)
+    return tables, unreadable
+
+
+def _stored(session: Session) -> dict[str, pl.DataFrame]:
+    """The registry already in the database (keys and what the checks need)."""
+    bind = session.connection()
+    query = {
+        "regions": sa.select(Region.code, Region.level),
+        "households": sa.select(Household.household_id, Household.village_code),
+        "members": sa.select(Member.member_id, Member.household_id, Member.id_number),
+    }
+    return {
+        name: pl.DataFrame(
+            [tuple(row) for row in bind.execute(q)],
+            schema=dict.fromkeys((c.name for c in q.selected_columns), pl.String),
+            orient="row",
+        )
+        for name, q in query.items()
+    }
+
+
+def _check(tables: dict[str, Table], stored: dict[str, pl.DataFrame], lake: Path) -> None:
+    for table in tables.values():
+        check_values(table)
+        check_duplicates(table, table.spec.key)
+    regions = _union(tables, stored, "regions", "code")
+    households = _union(tables, stored, "households", "household_id")
+    if "regions" in tables:
+        checks.references(tables["regions"], "parent_code", regions, "parent region")
+    if "households" in tables:
+        villages = _villages(tables, stored)
+        checks.references(tables["households"], "village_code", villages, "village")
+    if "members" in tables:
+        members = tables["members"]
+        check_duplicates(members, ("id_number",), "ID number in two member rows")
+        checks.birth_dates_match_ids(members)
+        checks.ids_in_other_households(members, stored["members"])
+        checks.references(members, "household_id", households, "household")
+    if "income" in tables:
+        checks.references(tables["income"], "household_id", households, "household")
+        checks.income_periods(tables["income"], _stored_income(lake))
+    if "feeds/water" in tables:
+        checks.water_keys(tables["feeds/water"])
+    if "declarations" in tables:
+        checks.references(tables["declarations"], "household_id", households, "household")
+
+
+def _union(
+    tables: dict[str, Table], stored: dict[str, pl.DataFrame], name: str, key: str
+) -> pl.Series:
+    parts = [stored[name][key]]
+    if name in tables:
+        parts.append(tables[name].frame[key].drop_nulls())
+    return pl.concat(parts).cast(pl.String).unique()
+
+
+def _villages(tables: dict[str, Table], stored: dict[str, pl.DataFrame]) -> pl.Series:
+    parts = [stored["regions"].filter(pl.col("level") == "village")["code"]]
+    if "regions" in tables:
+        parts.append(tables["regions"].frame.filter(pl.col("level") == "village")["code"])
+    return pl.concat(parts).cast(pl.String).unique()
+
+
+def _stored_income(lake: Path) -> pl.DataFrame | None:
+    files = sorted(table_folder(lake, "income").glob("province=*/*.parquet"))
+    if not files:
+        return None
+    return pl.read_parquet(files).select("household_id", "period_start", "period_end")
+
+
+def validate(folder: Path, *, database_url: str | None = None, lake: Path) -> dict[str, Table]:
+    """Read and check every file; raise `ImportRejected` listing every bad row."""
+    tables, unreadable = _read(folder)
+    with unit_of_work(database_url) as session:
+        stored = _stored(session)
+    _check(tables, stored, lake)
+    errors = unreadable + [e for t in tables.values() for e in t.errors]
+    if errors:
+        frame = pl.concat(errors).cast(ERROR_SCHEMA).sort("file", "line", "column")  # type: ignore[arg-type]
+        raise ImportRejected(frame)
+    return tables
+
+
+def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], key: str) -> None:
+    if not rows:
+        return
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name != key}
+    statement = statement.on_conflict_do_update(index_elements=[key], set_=updates)
+    for start in range(0, len(rows), 20_000):
+        session.execute(statement, rows[start : start + 20_000])
+
+
+def _store_registry(session: Session, tables: dict[str, Table]) -> None:
+    if "regions" in tables:
+        regions = typed(FILES["regions"], tables["regions"].frame)
+        ordered = (
+            regions.with_columns(
+                pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int8).alias("_order")
+            )
+            .sort("_order")
+            .drop("_order")
+        )
+        _upsert(session, Region, ordered.to_dicts(), "code")
+    if "households" in tables:
+        frame = typed(FILES["households"], tables["households"].frame)
+        _upsert(session, Household, frame.to_dicts(), "household_id")
+    if "members" in tables:
+        frame = typed(FILES["members"], tables["members"].frame)
+        _upsert(session, Member, frame.to_dicts(), "member_id")
+    session.flush()
+
+
+def _maps(
+    tables: dict[str, Table], stored: dict[str, pl.DataFrame]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(household_id → village_code, id_number → household_id), files over database."""
+    households = stored["households"]
+    if "households" in tables:
+        fresh = tables["households"].frame.select("household_id", "village_code")
+        households = pl.concat([households.join(fresh, on="household_id", how="anti"), fresh])
+    people = stored["members"].select("id_number", "household_id")
+    if "members" in tables:
+        fresh = tables["members"].frame.select("id_number", "household_id")
+        people = pl.concat([people.join(fresh, on="id_number", how="anti"), fresh])
+    return households, people
+
+
+def _with_province(
+    name: str, frame: pl.DataFrame, households: pl.DataFrame, people: pl.DataFrame
+) -> pl.DataFrame:
+    """Adds `province` (2 digits, null when the row points at nobody known) and, for a
+    person-keyed feed, the person's `household_id`."""
+    keyed = FILES[name].keyed
+    if name == "households":
+        return frame.with_columns(pl.col("village_code").str.slice(0, 2).alias("province"))
+    if keyed is Keyed.PERSON:
+        frame = frame.join(people, on="id_number", how="left")
+    if name == "feeds/water":
+        frame = frame.join(households, on="household_id", how="left", suffix="_hh")
+        village = pl.coalesce(pl.col("village_code_hh"), pl.col("village_code"))
+        known = pl.col("household_id").is_null() | pl.col("village_code_hh").is_not_null()
+        return frame.with_columns(
+            pl.when(known).then(village.str.slice(0, 2)).alias("province")
+        ).drop("village_code_hh")
+    frame = frame.join(households, on="household_id", how="left")
+    return frame.with_columns(pl.col("village_code").str.slice(0, 2).alias("province")).drop(
+        "village_code"
+    )
+
+
+def _stage_lake(
+    change: LakeChange,
+    tables: dict[str, Table],
+    stored: dict[str, pl.DataFrame],
+    report: ImportReport,
+) -> None:
+    households, people = _maps(tables, stored)
+    for name, table in tables.items():
+        spec = FILES[name]
+        frame = typed(spec, table.frame)
+        report.rows[name] = frame.height
+        if name == "regions":
+            change.merge(table_folder(change.lake, name), frame, spec.key)
+            continue
+        located = _with_province(name, frame, households, people)
+        unmatched = located.filter(pl.col("province").is_null())
+        if unmatched.height:
+            report.unmatched[name] = unmatched.height
+            change.merge(change.lake / "unmatched" / name,
+                         unmatched.drop("province").with_columns(
+                             pl.lit("person or household not in the registry").alias("reason")),
+                         spec.key)  # fmt: skip
+        for (province,), part in located.filter(pl.col("province").is_not_null()).group_by(
+            "province"
+        ):
+            report.provinces.add(str(province))
+            folder = table_folder(change.lake, name) / f"province={province}"
+            change.merge(folder, part.drop("province"), spec.key)
+
+
+def _stage_policy(change: LakeChange, folder: Path) -> None:
+    source = folder / POLICY_FILE
+    if not source.exists():
+        return
+    from povguard.policy.service import load_policy
+
+    load_policy(source)  # a broken policy file is refused with its reason
+    target = change.lake / "policy" / POLICY_FILE
+    staged = change.staging / "policy" / POLICY_FILE
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(source.read_bytes())
+    change.targets.append(target)
+
+
+def import_dataset(
+    folder: Path, *, lake: Path, database_url: str | None = None, check_only: bool = False
+) -> ImportReport:
+    """Validate `folder` and, unless `check_only`, load it: all of it or nothing."""
+    tables = validate(folder, database_url=database_url, lake=lake)
+    report = ImportReport(rows={name: t.frame.height for name, t in tables.items()})
+    if check_only:
+        return report
+    lake.mkdir(parents=True, exist_ok=True)
+    change = LakeChange(lake)
+    try:
+        with unit_of_work(database_url) as session:
+            stored = _stored(session)
+            _stage_lake(change, tables, stored, report)
+            _stage_policy(change, folder)
+            _store_registry(session, tables)
+            change.commit()  # if the database commit below fails, the lake is put back
+    except BaseException:
+        change.rollback()
+        raise
+    change.finish()
+    return report

@@ -1,0 +1,204 @@
+"""Read SPEC §3 files as text and report every bad row (file, line, column, value, reason).
+
+All checks are Polars expressions over whole columns; nothing loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from povguard.interchange.spec import FILES, Column, FileSpec, Kind
+
+ERROR_SCHEMA = {
+    "file": pl.String, "line": pl.Int64, "column": pl.String, "value": pl.String,
+    "reason": pl.String,
+}  # fmt: skip
+PATTERNS = {
+    Kind.DATE: r"^\d{4}-\d{2}-\d{2}$",
+    Kind.MONTH: r"^\d{4}-(0[1-9]|1[0-2])$",
+    Kind.MONEY: r"^-?\d+(\.\d{1,2})?$",
+    Kind.INT: r"^-?\d+$",
+    Kind.CODE: r"^\d{12}$",
+    Kind.ID_NUMBER: r"^\d{17}[\dX]$",
+}
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+CHECKS = "10X98765432"
+
+
+@dataclass
+class Table:
+    """One file read as text, with `_line` (its line number in the file)."""
+
+    spec: FileSpec
+    path: Path
+    frame: pl.DataFrame
+    errors: list[pl.DataFrame] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def add_errors(self, rows: pl.DataFrame) -> None:
+        if rows.height:
+            self.errors.append(rows.select(list(ERROR_SCHEMA)).cast(ERROR_SCHEMA))  # type: ignore[arg-type]
+
+
+def one_error(path: Path, line: int, column: str, value: str, reason: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"file": str(path), "line": line, "column": column, "value": value, "reason": reason}],
+        schema=ERROR_SCHEMA,
+    )
+
+
+def locate_files(folder: Path) -> dict[str, Path]:
+    """The SPEC files present in `folder` (CSV or Parquet)."""
+    found: dict[str, Path] = {}
+    for name in FILES:
+        for suffix in (".csv", ".parquet"):
+            path = folder / f"{name}{suffix}"
+            if path.exists():
+                found[name] = path
+    return found
+
+
+def read_table(name: str, path: Path) -> Table | pl.DataFrame:
+    """The file as text columns, or a one-row error frame when it cannot be read at all."""
+    spec = FILES[name]
+    try:
+        if path.suffix == ".parquet":
+            frame = pl.read_parquet(path)
+            frame = frame.select(_as_text(frame, c) for c in frame.columns)
+        else:
+            if path.stat().st_size == 0:
+                return one_error(path, 1, "", "", "empty file (no header row)")
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True,
+                                )  # fmt: skip
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
+        return one_error(path, 1, "", "", _unreadable(exc))
+    except Exception as exc:  # pyarrow/polars raise several types for a damaged file
+        return one_error(path, 1, "", "", f"unreadable file ({type(exc).__name__})")
+    header_problem = _header_problem(spec, frame.columns)
+    if header_problem:
+        return one_error(path, 1, header_problem[0], "", header_problem[1])
+    frame = frame.with_row_index("_line", offset=2 if path.suffix == ".csv" else 1)
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c.name)
+        for c in spec.columns
+        if c.name not in frame.columns
+    )
+    frame = frame.with_columns(pl.col(c.name).str.strip_chars() for c in spec.columns)
+    frame = frame.with_columns(  # an empty cell is null
+        pl.when(pl.col(c.name) == "").then(None).otherwise(pl.col(c.name)).alias(c.name)
+        for c in spec.columns
+    )
+    return Table(spec, path, frame.with_columns(pl.col("_line").cast(pl.Int64)))
+
+
+def _unreadable(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "utf-8" in text.lower() or "utf8" in text.lower():
+        return "not UTF-8 text"
+    if "empty" in text.lower():
+        return "empty file (no header row)"
+    return f"unreadable file: {text[:200]}"
+
+
+def _as_text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    dtype = frame.schema[column]
+    if dtype == pl.Date:
+        return pl.col(column).dt.strftime("%Y-%m-%d")
+    return pl.col(column).cast(pl.String)
+
+
+def _header_problem(spec: FileSpec, columns: list[str]) -> tuple[str, str] | None:
+    for name in columns:
+        if name not in spec.column_names:
+            return name, "unknown column"
+    seen = set()
+    for name in columns:
+        if name in seen:
+            return name, "column appears twice"
+        seen.add(name)
+    for column in spec.columns:
+        if column.required and column.name not in columns:
+            return column.name, "required column missing"
+    return None
+
+
+def _value_problems(column: Column) -> list[tuple[pl.Expr, str]]:
+    """(condition on a non-null value, reason) pairs for one column."""
+    value = pl.col(column.name)
+    problems: list[tuple[pl.Expr, str]] = []
+    pattern = PATTERNS.get(column.kind)
+    if pattern:
+        problems.append((~value.str.contains(pattern), f"not a valid {column.kind}"))
+    if column.kind is Kind.DATE:
+        problems.append((value.str.to_date("%Y-%m-%d", strict=False).is_null(), "not a real date"))
+    if column.kind is Kind.BOOL:
+        problems.append((~value.is_in(["true", "false"]), "must be true or false"))
+    if column.kind is Kind.ENUM:
+        problems.append((~value.is_in(list(column.choices)), "not one of the allowed values"))
+    if column.kind is Kind.CODES:
+        parts = value.str.split(";").list.eval(pl.element().is_in(list(column.choices)))
+        problems.append((~parts.list.all(), "unknown cause code"))
+    number = value.cast(pl.Float64, strict=False)
+    if column.min_value is not None and column.kind in (Kind.MONEY, Kind.INT):
+        problems.append((number < column.min_value, f"below {column.min_value:g}"))
+    if column.max_value is not None and column.kind is Kind.INT:
+        problems.append((number > column.max_value, f"above {column.max_value:g}"))
+    if column.kind is Kind.ID_NUMBER:
+        problems.append((_check_char(value) != value.str.slice(17, 1), "wrong check character"))
+    return problems
+
+
+def _check_char(value: pl.Expr) -> pl.Expr:
+    total = pl.sum_horizontal(
+        value.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(WEIGHTS)
+    )
+    return pl.lit(CHECKS).str.slice(total % 11, 1)
+
+
+def check_values(table: Table) -> None:
+    """Every cell against its column's kind: empty required values, formats, choices, bounds."""
+    frame = table.frame
+    for column in table.spec.columns:
+        value = pl.col(column.name)
+        if column.required:
+            table.add_errors(_errors(table, frame.filter(value.is_null()), column.name,
+                                     "empty required value"))  # fmt: skip
+        remaining = frame.filter(value.is_not_null())
+        for condition, reason in _value_problems(column):
+            bad = remaining.filter(condition.fill_null(True))
+            table.add_errors(_errors(table, bad, column.name, reason))
+            remaining = remaining.filter(~condition.fill_null(True))
+
+
+def _errors(table: Table, rows: pl.DataFrame, column: str, reason: str) -> pl.DataFrame:
+    return rows.select(
+        pl.lit(str(table.path)).alias("file"),
+        pl.col("_line").alias("line"),
+        pl.lit(column).alias("column"),
+        pl.col(column).cast(pl.String).alias("value") if column in rows.columns
+        else pl.lit(None, dtype=pl.String).alias("value"),
+        pl.lit(reason).alias("reason"),
+    )  # fmt: skip
+
+
+def check_duplicates(table: Table, key: tuple[str, ...], what: str | None = None) -> None:
+    """Rows sharing `key` (within the file): each repeat names the line it repeats."""
+    frame = table.frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
+    first = frame.group_by(list(key)).agg(pl.col("_line").min().alias("_first"))
+    repeats = frame.join(first, on=list(key)).filter(pl.col("_line") != pl.col("_first"))
+    label = what or f"duplicate key {', '.join(key)}"
+    table.add_errors(
+        repeats.select(
+            pl.lit(str(table.path)).alias("file"),
+            pl.col("_line").alias("line"),
+            pl.lit(key[-1]).alias("column"),
+            pl.concat_str([pl.col(k) for k in key], separator=",").alias("value"),
+            pl.format("{} (also on line {})", pl.lit(label), pl.col("_first")).alias("reason"),
+        )
+    )

@@ -1,0 +1,198 @@
+"""Importing SPEC §3 datasets: clean data lands whole, bad data is refused whole."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from povguard.core.db import engine_for
+from povguard.households.idnumber import check_char, problem
+from povguard.ingest.service import ImportRejected, import_dataset
+from povguard.ingest.validate import _check_char
+from tests.conftest import EXAMPLES
+
+DATASET = EXAMPLES / "screening-yunnan-2024"
+TABLES = ("regions", "households", "members")
+
+
+def _lake_state(lake: Path) -> dict[str, str]:
+    return {str(p.relative_to(lake)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(lake.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def _db_state(url: str) -> dict[str, list[tuple[object, ...]]]:
+    with engine_for(url).connect() as connection:
+        return {t: sorted(tuple(r) for r in connection.execute(sa.text(f"SELECT * FROM {t}")))
+                for t in TABLES}  # fmt: skip
+
+
+def test_the_example_imports_whole_and_reimporting_changes_nothing(
+    database_url: str, lake: Path
+) -> None:
+    report = import_dataset(DATASET, lake=lake, database_url=database_url)
+    assert report.rows["households"] == 1000 and report.rows["feeds/insurance"] == 6555
+    assert report.provinces == {"53"}
+    assert sum(report.unmatched.values()) == 8  # one deliberate stranger in 8 feeds
+    state = _db_state(database_url)
+    assert len(state["households"]) == 1000 and len(state["members"]) == 3281
+    medical = pl.read_parquet(lake / "feeds" / "medical" / "province=53")
+    assert medical.height + report.unmatched["feeds/medical"] == 731
+    assert medical.schema["date"] == pl.Date and medical.schema["out_of_pocket"] == pl.Decimal(
+        18, 2
+    )
+    assert "household_id" in medical.columns
+    assert (lake / "unmatched" / "feeds" / "medical" / "part-0.parquet").exists()
+    before = _lake_state(lake)
+    import_dataset(DATASET, lake=lake, database_url=database_url)
+    assert _db_state(database_url) == state
+    assert _lake_state(lake) == before
+
+
+def test_parquet_datasets_import_alike(database_url: str, lake: Path, tmp_path: Path) -> None:
+    parquet = tmp_path / "parquet"
+    for csv_file in DATASET.rglob("*.csv"):
+        target = parquet / csv_file.relative_to(DATASET).with_suffix(".parquet")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pl.read_csv(csv_file, infer_schema=False).write_parquet(target)
+    shutil.copy(DATASET / "policy.yaml", parquet / "policy.yaml")
+    report = import_dataset(parquet, lake=lake, database_url=database_url)
+    assert report.rows["members"] == 3281
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "bad"
+    shutil.copytree(DATASET, target)
+    return target
+
+
+def _edit(path: Path, line: int, column: int, value: str) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    cells = lines[line - 1].split(",")
+    cells[column] = value
+    lines[line - 1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _member_twin(data: Path) -> None:
+    lines = (data / "members.csv").read_text(encoding="utf-8").splitlines()
+    twin = lines[1].split(",")
+    twin[0], twin[1] = "M9999999", "H000002"
+    _append(data / "members.csv", ",".join(twin) + "\n")
+
+
+CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
+    ("gbk", lambda d: (d / "households.csv").write_bytes("household_id\n云南".encode("gbk")),
+     "not UTF-8"),
+    ("missing column", lambda d: (d / "feeds" / "health.csv").write_text(
+        "record_id,id_number,date\nX,1,2024-01-01\n"), "required column missing"),
+    ("unknown column", lambda d: (d / "regions.csv").write_text(
+        (d / "regions.csv").read_text().replace("key_county", "key_county,extra", 1)),
+     "unknown column"),
+    ("bad date", lambda d: _edit(d / "feeds" / "medical.csv", 4, 2, "2024-02-30"), "not a real date"),
+    ("bad money", lambda d: _edit(d / "feeds" / "medical.csv", 4, 5, "12.345"), "not a valid money"),
+    ("bad bool", lambda d: _edit(d / "members.csv", 3, 9, "yes"), "must be true or false"),
+    ("bad enum", lambda d: _edit(d / "members.csv", 3, 7, "boss"), "not one of the allowed values"),
+    ("duplicate key", lambda d: _append(d / "feeds" / "housing.csv",
+     (d / "feeds" / "housing.csv").read_text().splitlines()[1] + "\n"), "also on line 2"),
+    ("overlap", lambda d: _append(d / "income.csv",
+     "H000001,2023-08,2023-08,1.00,0,0,0,0,survey\nH000001,2023-07,2023-09,1.00,0,0,0,0,survey\n"),
+     "overlaps the period starting"),
+    ("check character", lambda d: _edit(d / "members.csv", 2, 2,
+     (d / "members.csv").read_text().splitlines()[1].split(",")[2][:17] + "0"),
+     "wrong check character"),
+    ("birth date", lambda d: _edit(d / "members.csv", 2, 5, "1966-01-10"),
+     "differs from the birth date in the ID number"),
+    ("same id twice", _member_twin, "ID number in two member rows"),
+    ("truncated", lambda d: _append(d / "households.csv", "H009999,5301290"), "empty required value"),
+    ("empty file", lambda d: (d / "feeds" / "civil.csv").write_text(""), "empty file"),
+    ("unknown village", lambda d: _edit(d / "households.csv", 2, 1, "530129999999"), "unknown village"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("label", "corrupt", "reason"), CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS]
+)
+def test_corrupted_datasets_are_refused_and_nothing_changes(
+    database_url: str, lake: Path, tmp_path: Path, label: str,
+    corrupt: Callable[[Path], None], reason: str,
+) -> None:  # fmt: skip
+    import_dataset(DATASET, lake=lake, database_url=database_url)
+    db_before, lake_before = _db_state(database_url), _lake_state(lake)
+    data = _copy(tmp_path)
+    corrupt(data)
+    with pytest.raises(ImportRejected) as rejected:
+        import_dataset(data, lake=lake, database_url=database_url)
+    errors = rejected.value.errors
+    assert errors.height >= 1 and errors["reason"].str.contains(reason, literal=True).any(), (
+        errors.head(5)
+    )
+    assert errors["file"].null_count() == 0 and errors["line"].null_count() == 0
+    assert _db_state(database_url) == db_before
+    assert _lake_state(lake) == lake_before
+
+
+def test_a_failing_database_commit_puts_the_lake_back(
+    database_url: str, lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import povguard.ingest.service as service
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    original = service.LakeChange.commit
+
+    def commit_then_fail(self: service.LakeChange) -> None:
+        original(self)
+        explode()
+
+    monkeypatch.setattr(service.LakeChange, "commit", commit_then_fail)
+    with pytest.raises(RuntimeError):
+        import_dataset(DATASET, lake=lake, database_url=database_url)
+    assert list(lake.rglob("*.parquet")) == []
+    assert _db_state(database_url)["households"] == []
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_vectorised_check_character_agrees_with_the_python_one(body: str) -> None:
+    good = body + check_char(body)
+    frame = pl.DataFrame({"id": [good]})
+    assert frame.select(_check_char(pl.col("id"))).item() == good[17]
+    assert problem(good) is None or "birth date" in (problem(good) or "")
+
+
+def test_cli_reports_bad_rows_in_one_line_and_an_errors_file(
+    configured: tuple[str, Path], tmp_path: Path
+) -> None:
+    data = _copy(tmp_path)
+    _edit(data / "feeds" / "medical.csv", 4, 2, "2024-02-30")
+    _edit(data / "members.csv", 3, 9, "yes")
+    errors = tmp_path / "errors.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "povguard", "import", str(data), "--errors", str(errors)],
+        capture_output=True, text=True, check=False, env=os.environ.copy(),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("povguard: 2 bad rows in 2 files")
+    report = pl.read_csv(errors)
+    assert report.columns == ["file", "line", "column", "value", "reason"]
+    assert set(report["line"]) == {3, 4}
+    ok = subprocess.run([sys.executable, "-m", "povguard", "import", str(DATASET)],
+                        capture_output=True, text=True, check=False, env=os.environ.copy())  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert "23036 rows imported" in ok.stdout
