@@ -211,7 +211,13 @@ def _education(
     students = np.flatnonzero(
         (age >= 3) & (age <= 22) & ~((age >= 18) & (rng.random(len(age)) < 0.6))
     )
-    years = [clock.as_of.year - 2, clock.as_of.year - 1]
+    # The two most recent school years started (in September) before D.
+    newest = (
+        clock.as_of.year
+        if clock.as_of >= dt.date(clock.as_of.year, 9, 15)
+        else clock.as_of.year - 1
+    )
+    years = [newest - 1, newest]
     chosen = np.repeat(students, 2)
     school_year = np.tile(years, len(students))
     day = (
@@ -219,7 +225,7 @@ def _education(
         + np.array([(dt.date(y, 9, 1) - EPOCH).days for y in school_year], dtype=np.int64)
         + rng.integers(0, 10, len(chosen))
     )
-    a = age[chosen] - (clock.as_of.year - school_year)
+    a = age[chosen] - (clock.as_of.year - school_year)  # age when the school year started
     stage = np.select(
         [a < 6, a < 12, a < 15, a < 18], ["preschool", "primary", "junior", "senior"], "tertiary"
     )
