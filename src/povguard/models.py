@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 def import_all_models() -> None:
+    from povguard.audit import models as _audit  # noqa: F401
     from povguard.auth import models as _auth  # noqa: F401
+    from povguard.cases import models as _cases  # noqa: F401
     from povguard.households import models as _households  # noqa: F401
     from povguard.regions import models as _regions  # noqa: F401
     from povguard.screening import models as _screening  # noqa: F401

@@ -1,0 +1,61 @@
+"""Helpers every case service shares: scope, role, dates, flushing with version checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from povguard.auth.principal import Principal, Role
+from povguard.cases import elimination
+from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound
+from povguard.households.models import Household, Member
+from povguard.regions.codes import is_valid_code, prefix
+
+
+def today_or(today: dt.date | None) -> dt.date:
+    return today or dt.date.today()
+
+
+def require_writer(principal: Principal) -> None:
+    if principal.read_only or principal.role is Role.CLERK:
+        raise Forbidden(f"role {principal.role.value} is read-only for cases")
+
+
+def household_in_scope(session: Session, principal: Principal, household_id: str) -> Household:
+    household = session.get(Household, household_id)
+    if household is None or not principal.covers(household.village_code):
+        raise NotFound(f"household {household_id} not found")
+    return household
+
+
+def in_scope(query: Any, principal: Principal, column: Any) -> Any:
+    scope = principal.scope_prefix
+    return query.where(column.startswith(scope)) if scope else query
+
+
+def flush_or_conflict(session: Session, what: str) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"{what} was changed by someone else; reload it and try again") from exc
+
+
+def is_labour_capable(session: Session, household_id: str) -> bool:
+    rows = session.execute(
+        sa.select(Member.labour, Member.in_household).where(Member.household_id == household_id)
+    )
+    return elimination.labour_capable((labour, bool(inside)) for labour, inside in rows)
+
+
+def region_prefix(principal: Principal, region: str | None) -> str | None:
+    if not region:
+        return None
+    if not is_valid_code(region):
+        raise BadInput(f"region {region!r} is not a 12-digit region code", field="region")
+    if not principal.covers(region):
+        raise NotFound(f"region {region} not found")
+    return prefix(region)
