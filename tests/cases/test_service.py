@@ -194,8 +194,17 @@ def test_policy_sets_identification_days(session: Session) -> None:
         source=CaseSource.SCREENING,
         received_on=dt.date(2025, 1, 2),
     )
-    with pytest.raises(BadInput, match="no policy for province 530000000000 and year 2025"):
-        service.create(session, CADRE_A, later, policy=policy, today=dt.date(2025, 1, 2))
+    # A year without its own entry keeps the province's latest earlier deadlines…
+    carried, _ = service.create(session, CADRE_A, later, policy=policy, today=dt.date(2025, 1, 2))
+    assert carried.procedure_due == dt.date(2025, 1, 12)
+    earlier = service.CaseCreate(
+        household_id=add_household(session).household_id,
+        source=CaseSource.SCREENING,
+        received_on=dt.date(2023, 5, 2),
+    )
+    # …and a year before any entry takes the SPEC §5 defaults (15 days).
+    default, _ = service.create(session, CADRE_A, earlier, policy=policy, today=dt.date(2023, 5, 2))
+    assert default.procedure_due == dt.date(2023, 5, 17)
 
 
 def test_step_dates_cannot_go_backwards_or_forwards(session: Session) -> None:

@@ -219,13 +219,14 @@ def _attach_evidence(
 
 
 def _policy_values(policy: PolicyBook | None, village_code: str, year: int) -> tuple[int, ...]:
-    if policy is None:
+    """The province's deadlines for `year`, else its latest earlier year, else SPEC §5's."""
+    entry = policy.latest(village_code, year) if policy is not None else None
+    if entry is None:
         return (
             deadlines.DEFAULT_IDENTIFICATION_DAYS,
             deadlines.DEFAULT_PUBLICITY_DAYS,
             deadlines.DEFAULT_STABLE_MONTHS,
         )
-    entry = policy.lookup(village_code, year)
     return entry.identification_days, entry.publicity_days, entry.stable_months
 
 

@@ -58,6 +58,7 @@ def screen(
     """Screen households at date D and write one clue per household at risk."""
     # Imported here so that `povguard --help` and other commands start fast.
     from povguard.auth.principal import SYSTEM
+    from povguard.cases.summary import open_cases_for_screening
     from povguard.config import get_settings
     from povguard.core.uow import unit_of_work
     from povguard.screening import runs
@@ -81,7 +82,9 @@ def screen(
             run = runs.create_run(
                 session, SYSTEM, as_of=date, region_code=region or runs.NATIONAL, engine=engine
             )
-        result = runs.execute_run(run.id, lake=lake)
+        with unit_of_work() as session:
+            open_cases = open_cases_for_screening(session)
+        result = runs.execute_run(run.id, lake=lake, open_cases=open_cases)
         typer.echo(f"screening run {run.id} stored")
         if out is not None:
             clues = runs.stored_clues(lake, run.id).select(columns).sort("household_id")

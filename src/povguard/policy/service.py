@@ -31,6 +31,13 @@ class PolicyBook:
             raise BadInput(f"{self.source}: no policy for province {province} and year {year}")
         return entry
 
+    def latest(self, region_code: str, year: int) -> PolicyEntry | None:
+        """The entry for `year`, or the province's latest earlier one (deadlines that carry
+        over), or None."""
+        province = province_of(region_code)
+        years = [y for (p, y) in self.entries if p == province and y <= year]
+        return self.entries[(province, max(years))] if years else None
+
     def for_provinces(self, provinces: Iterable[str], year: int) -> list[PolicyEntry]:
         return [self.lookup(code, year) for code in sorted(set(provinces))]
 

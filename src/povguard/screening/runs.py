@@ -215,3 +215,17 @@ def list_clues(
     total = frame.select(pl.len()).collect().item()
     rows = frame.sort("household_id").slice((page - 1) * size, size).collect().to_dicts()
     return CluePage(items=[ClueRead.from_row(run_id, row) for row in rows], total=int(total))
+
+
+def get_clue(session: Session, principal: Principal, lake: Path, clue_id: str) -> ClueRead:
+    """One clue by its id (`<run id>:<household id>`), inside the caller's scope."""
+    run_id, _, household_id = clue_id.partition(":")
+    run = get_run(session, principal, run_id)
+    if run.state != "done" or not household_id:
+        raise NotFound(f"clue {clue_id} not found")
+    rows = stored_clues(lake, run_id).filter(pl.col("household_id") == household_id).collect()
+    if rows.is_empty() or (
+        principal.scope_prefix and not rows["village_code"][0].startswith(principal.scope_prefix)
+    ):
+        raise NotFound(f"clue {clue_id} not found")
+    return ClueRead.from_row(run_id, rows.row(0, named=True))

@@ -13,6 +13,7 @@ from povguard.config import Settings, get_settings
 from povguard.web import errors
 from povguard.web.auth import api as auth_api
 from povguard.web.auth import pages as auth_pages
+from povguard.web.cases import api as cases_api
 from povguard.web.households import api as households_api
 from povguard.web.households import pages as households_pages
 from povguard.web.navigation import NavEntry
@@ -30,6 +31,7 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     households_pages,
     screening_api,
     screening_pages,
+    cases_api,
 )
 
 

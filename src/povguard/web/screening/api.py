@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import JSONResponse
 
+from povguard.cases.summary import open_cases_for_screening
 from povguard.config import Settings
 from povguard.core.errors import PovguardError
+from povguard.core.uow import unit_of_work
 from povguard.screening import runs
 from povguard.screening.schemas import CluePage, RunCreate, RunCreated, RunRead
 from povguard.web.deps import CurrentUser, SessionDep, SettingsDep
@@ -22,7 +24,11 @@ router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
 def execute_in_background(run_id: str, settings: Settings) -> None:
     """The job body: a failure is stored on the run (and logged), never lost."""
     try:
-        runs.execute_run(run_id, lake=settings.lake, database_url=settings.database_url)
+        with unit_of_work(settings.database_url) as session:
+            open_cases = open_cases_for_screening(session)
+        runs.execute_run(
+            run_id, lake=settings.lake, database_url=settings.database_url, open_cases=open_cases
+        )
     except PovguardError as exc:
         logger.warning("screening run %s failed: %s", run_id, exc)
 

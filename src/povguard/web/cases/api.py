@@ -1,0 +1,90 @@
+"""Cases under /api/v1 (SPEC §14): open, list, read, take a procedure step, add a measure;
+and the region summary."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from povguard.cases import assistance
+from povguard.cases import service as cases
+from povguard.cases.enums import CaseState
+from povguard.cases.schemas import CaseCreate, CaseRead, MeasureCreate, MeasureRead, TransitionIn
+from povguard.cases.summary import RegionSummary, region_summary
+from povguard.config import Settings
+from povguard.policy.service import PolicyBook, load_policy
+from povguard.screening import runs
+from povguard.screening.lake import policy_path
+from povguard.web.deps import CurrentUser, SessionDep, SettingsDep
+from povguard.web.errors import api_errors
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+
+def _policy(settings: Settings) -> PolicyBook | None:
+    path = policy_path(settings.lake)
+    return load_policy(path) if path.exists() else None
+
+
+@router.post("/cases", status_code=201, response_model=CaseRead,
+             responses=api_errors(400, 401, 403, 404, 409, 422))  # fmt: skip
+def open_case(
+    body: CaseCreate, session: SessionDep, settings: SettingsDep, principal: CurrentUser
+) -> JSONResponse:
+    """Open a case (state `clue`), or attach the clue to the household's open case (200)."""
+    if body.clue_id:
+        clue = runs.get_clue(session, principal, settings.lake, body.clue_id)
+        body = CaseCreate.model_validate({
+            **body.model_dump(),
+            "rules": body.rules or clue.rules,
+            "category": body.category or clue.category,
+        })  # fmt: skip
+    case, created = cases.create(session, principal, body, policy=_policy(settings))
+    return JSONResponse(status_code=201 if created else 200, content=case.model_dump(mode="json"))
+
+
+@router.get("/cases", response_model=list[CaseRead], responses=api_errors(400, 401, 404, 422))
+def list_cases(
+    session: SessionDep,
+    principal: CurrentUser,
+    region: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
+    state: CaseState | None = None,
+    overdue: bool | None = None,
+) -> list[CaseRead]:
+    """Cases in the caller's scope, newest first."""
+    return cases.list_cases(session, principal, region=region, state=state, overdue=overdue)
+
+
+@router.get("/cases/{case_id}", response_model=CaseRead, responses=api_errors(401, 404))
+def get_case(session: SessionDep, principal: CurrentUser, case_id: int) -> CaseRead:
+    """The case with its steps, state, deadlines, version and the caller's allowed actions."""
+    return cases.get(session, principal, case_id)
+
+
+@router.post("/cases/{case_id}/transitions", response_model=CaseRead,
+             responses=api_errors(400, 401, 403, 404, 409, 422))  # fmt: skip
+def take_step(
+    session: SessionDep, principal: CurrentUser, case_id: int, body: TransitionIn
+) -> CaseRead:
+    """One procedure step of SPEC §7; a stale `version` or an illegal step is a 409."""
+    return cases.transition(session, principal, case_id, body)
+
+
+@router.post("/cases/{case_id}/measures", status_code=201, response_model=MeasureRead,
+             responses=api_errors(400, 401, 403, 404, 409, 422))  # fmt: skip
+def add_measure(
+    session: SessionDep, principal: CurrentUser, case_id: int, body: MeasureCreate
+) -> MeasureRead:
+    """An assistance measure of SPEC §8 for the case's household."""
+    return assistance.add_measure(session, principal, case_id, body)
+
+
+@router.get("/regions/{code}/summary", response_model=RegionSummary,
+            responses=api_errors(400, 401, 404))  # fmt: skip
+def summary(
+    code: str, session: SessionDep, settings: SettingsDep, principal: CurrentUser
+) -> RegionSummary:
+    """Objects by category, cause and status; cases; overdue cases; clues of the latest run."""
+    return region_summary(session, principal, code, lake=settings.lake)
