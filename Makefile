@@ -44,7 +44,7 @@ pytest: setup system-deps services
 test: lint pytest
 
 bench: setup
-	$(BIN)/python bench/import.py
+	$(BIN)/python bench/synth_import.py
 	$(BIN)/python bench/screen.py
 
 clean:

@@ -26,7 +26,7 @@ class ColumnKind(StrEnum):
 @dataclass(frozen=True)
 class Fact:
     name: str
-    sql: str  # SELECT hh, <columns> … GROUP BY hh   (placeholders: {d_day}, {w_lo}, …)
+    sql: str  # SELECT hh, <columns> … GROUP BY hh   (substituted: {d_day}, {w_lo}, …)
     columns: dict[str, ColumnKind]
 
     def default(self, column: str) -> str:
