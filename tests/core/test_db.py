@@ -27,3 +27,13 @@ def test_unit_of_work_commits_on_success_and_rolls_back_on_error(database_url: s
     with unit_of_work(database_url) as session:
         codes = session.scalars(sa.select(Region.code)).all()
     assert codes == ["530000000000"]
+
+
+def test_a_bad_database_url_is_a_clear_error() -> None:
+    import pytest
+
+    from povguard.core.errors import BadInput
+
+    for url in ("", "nonsense", "nosuchdb://x"):
+        with pytest.raises(BadInput, match="is not a database URL"):
+            db.make_engine(url)
