@@ -91,7 +91,7 @@ def sign_in_phone(page: Page, base: str) -> None:
     page.fill("#username", "admin")
     page.fill("#password", factories.PASSWORD)
     page.click("button.primary")
-    expect(page).to_have_url(f"{base}/households")
+    expect(page).to_have_url(f"{base}/dashboard")
 
 
 def test_region_filter_narrows_the_results(page: Page, live_server: str) -> None:
@@ -105,3 +105,16 @@ def test_region_filter_narrows_the_results(page: Page, live_server: str) -> None
     expect(page).to_have_url(re.compile(r"region=530000000000"))
     expect(page.get_by_test_id("total")).to_have_text("4 households")
     assert page.console_errors == []
+
+
+def test_dashboard_chart_is_painted(page: Page, live_server: str) -> None:
+    sign_in_phone(page, live_server)
+    canvas = page.locator("#chart-rules canvas")
+    expect(canvas).to_have_count(1)
+    painted = page.evaluate(
+        """() => { const c = document.querySelector('#chart-rules canvas');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) return true; }
+                   return false; }"""
+    )
+    assert painted

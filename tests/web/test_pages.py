@@ -18,7 +18,7 @@ from tests.web.conftest import csrf_token, sign_in
 
 
 def test_root_and_pages_send_strangers_to_login(client: TestClient) -> None:
-    assert client.get("/", follow_redirects=False).headers["location"] == "/households"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/dashboard"
     response = client.get("/households/H000001?x=1", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Fhouseholds%2FH000001%3Fx%3D1"
@@ -63,7 +63,7 @@ def test_sign_in_never_redirects_off_site(client: TestClient, target: str) -> No
         },
         follow_redirects=False,
     )
-    assert response.headers["location"] == "/households"
+    assert response.headers["location"] == "/dashboard"
 
 
 def test_wrong_password_shows_the_form_again(client: TestClient) -> None:

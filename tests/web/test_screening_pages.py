@@ -63,3 +63,20 @@ def test_township_user_sees_runs_but_cannot_start_one(
         follow_redirects=False,
     )  # fmt: skip
     assert forged.status_code == 403
+
+
+def test_dashboard_shows_the_region_and_its_children(
+    settings: Settings, page_client_for: Callable[[str, str], TestClient]
+) -> None:
+    dataset_to_lake(DATASET, settings.lake)
+    officer = page_client_for("county", factories.COUNTY_A)
+    officer.post("/screening/runs", data={"as_of": "2024-07-15", "region": factories.COUNTY_A,
+                 "csrf_token": csrf_token(officer)})  # fmt: skip
+    page = officer.get("/dashboard")
+    assert page.status_code == 200
+    assert 'data-testid="chart-rules"' in page.text and "/static/dashboard.js" in page.text
+    assert f"/dashboard?region={factories.TOWNSHIP_A}" in page.text
+    drill = officer.get(f"/dashboard?region={factories.TOWNSHIP_A}")
+    assert drill.status_code == 200
+    outside = officer.get(f"/dashboard?region={factories.COUNTY_C}")
+    assert outside.status_code == 404

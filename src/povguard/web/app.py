@@ -14,6 +14,7 @@ from povguard.web import errors
 from povguard.web.auth import api as auth_api
 from povguard.web.auth import pages as auth_pages
 from povguard.web.cases import api as cases_api
+from povguard.web.dashboard import pages as dashboard_pages
 from povguard.web.households import api as households_api
 from povguard.web.households import pages as households_pages
 from povguard.web.navigation import NavEntry
@@ -32,6 +33,7 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     screening_api,
     screening_pages,
     cases_api,
+    dashboard_pages,
 )
 
 

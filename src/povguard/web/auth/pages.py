@@ -16,7 +16,7 @@ from povguard.web.security import SESSION_COOKIE, set_cookie, verify_csrf
 from povguard.web.templating import gettext_for, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
-HOME = "/households"
+HOME = "/dashboard"
 WRONG_CREDENTIALS = N_("Wrong username or password.")
 
 
