@@ -40,7 +40,9 @@ elif which == "spark":
     clues = screen_folder(folder, dt.date.fromisoformat({as_of!r}), engine="spark").clues.height
 else:
     import duckdb, handwritten
-    clues = len(handwritten.run(folder, dt.date.fromisoformat({as_of!r}), duckdb.connect()))
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    clues = len(handwritten.run(folder, dt.date.fromisoformat({as_of!r}), con))
 seconds = time.perf_counter() - started
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 print(json.dumps({{"seconds": round(seconds, 2), "clues": clues, "peak_rss_gb": round(rss, 2)}}))
@@ -61,7 +63,8 @@ def synthesise(households: int) -> Path:
 def step(folder: Path, which: str) -> dict[str, object]:
     code = STEP.format(bench=str(ROOT / "bench"), folder=str(folder), which=which, as_of=AS_OF)
     done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    line = [x for x in done.stdout.splitlines() if x.startswith('{"seconds"')][-1]
+    return json.loads(line)
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ class DuckDBEngine(SqlEngine):
         if memory_limit:
             config["memory_limit"] = memory_limit
         self.con = duckdb.connect(config=config)
+        self.con.execute("SET enable_progress_bar = false")  # the CLI reports progress itself
 
     def _run(self, query: str) -> Any:
         try:
