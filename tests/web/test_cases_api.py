@@ -79,3 +79,39 @@ def test_case_input_errors_are_4xx_with_the_error_body(
     assert bad.status_code == 422 and bad.json()["error"]["field"]
     assert client.get("/api/v1/cases/999999", headers=county).status_code == 404
     assert client.get("/api/v1/cases").status_code == 401
+
+
+def test_attachments_are_kept_by_content_and_checked_on_each_step(
+    client: TestClient, settings: Settings, token_for: Callable[[str, str], str]
+) -> None:
+    import_dataset(DATASET, lake=settings.lake, database_url=settings.database_url)
+    county = _auth(token_for("county", factories.COUNTY_A))
+    pdf = b"%PDF-1.4\n% signed authorisation\n"
+    uploaded = client.post("/api/v1/attachments", headers=county,
+                           files={"file": ("authorisation.pdf", pdf, "application/pdf")})  # fmt: skip
+    assert uploaded.status_code == 201, uploaded.text
+    body = uploaded.json()
+    assert body["type"] == "application/pdf" and body["size"] == len(pdf)
+    again = client.post("/api/v1/attachments", headers=county,
+                        files={"file": ("copy.pdf", pdf, "application/pdf")})  # fmt: skip
+    assert again.json()["id"] == body["id"]
+    script = client.post("/api/v1/attachments", headers=county,
+                         files={"file": ("evil.pdf", b"<script>", "application/pdf")})  # fmt: skip
+    assert script.status_code == 400 and script.json()["error"]["field"] == "file"
+    empty = client.post("/api/v1/attachments", headers=county,
+                        files={"file": ("empty.png", b"", "image/png")})  # fmt: skip
+    assert empty.status_code == 400
+    case = client.post("/api/v1/cases", headers=county,
+                       json={"household_id": "H000001", "source": "cadre_visit"}).json()  # fmt: skip
+    url = f"/api/v1/cases/{case['id']}/transitions"
+    unknown = client.post(url, headers=county, json={"action": "accept", "version": case["version"],
+                          "attachments": ["f" * 64]})  # fmt: skip
+    assert unknown.status_code == 400 and unknown.json()["error"]["field"] == "attachments"
+    accepted = client.post(url, headers=county, json={"action": "accept", "version": case["version"],
+                           "attachments": [body["id"]]})  # fmt: skip
+    assert accepted.status_code == 200
+    assert accepted.json()["steps"][-1]["attachments"] == [body["id"]]
+    auditor = _auth(token_for("auditor", factories.COUNTY_A))
+    refused = client.post("/api/v1/attachments", headers=auditor,
+                          files={"file": ("a.pdf", pdf, "application/pdf")})  # fmt: skip
+    assert refused.status_code == 403

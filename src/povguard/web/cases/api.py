@@ -3,13 +3,15 @@ and the region summary."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import JSONResponse
 
-from povguard.cases import assistance
+from povguard.cases import assistance, attachments
 from povguard.cases import service as cases
+from povguard.cases.common import require_writer
 from povguard.cases.enums import CaseState
 from povguard.cases.schemas import CaseCreate, CaseRead, MeasureCreate, MeasureRead, TransitionIn
 from povguard.cases.summary import RegionSummary, region_summary
@@ -66,10 +68,31 @@ def get_case(session: SessionDep, principal: CurrentUser, case_id: int) -> CaseR
 @router.post("/cases/{case_id}/transitions", response_model=CaseRead,
              responses=api_errors(400, 401, 403, 404, 409, 422))  # fmt: skip
 def take_step(
-    session: SessionDep, principal: CurrentUser, case_id: int, body: TransitionIn
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentUser,
+    case_id: int,
+    body: TransitionIn,
 ) -> CaseRead:
-    """One procedure step of SPEC §7; a stale `version` or an illegal step is a 409."""
+    """One procedure step of SPEC §7; a stale `version` or an illegal step is a 409.
+    `attachments` are ids returned by `POST /api/v1/attachments`."""
+    attachments.check_known(attachment_store(settings), body.attachments)
     return cases.transition(session, principal, case_id, body)
+
+
+def attachment_store(settings: Settings) -> Path:
+    return settings.lake.parent / "attachments"
+
+
+@router.post("/attachments", status_code=201, response_model=attachments.AttachmentRead,
+             responses=api_errors(400, 401, 403, 422))  # fmt: skip
+async def upload_attachment(
+    settings: SettingsDep, principal: CurrentUser, file: UploadFile
+) -> attachments.AttachmentRead:
+    """Keep a PDF, PNG or JPEG (≤ 10 MiB) for a procedure step; returns its id (SHA-256)."""
+    require_writer(principal)
+    content = await file.read(attachments.MAX_BYTES + 1)
+    return attachments.save(attachment_store(settings), content)
 
 
 @router.post("/cases/{case_id}/measures", status_code=201, response_model=MeasureRead,
