@@ -53,6 +53,11 @@ def test_the_example_imports_whole_and_reimporting_changes_nothing(
     )
     assert "household_id" in medical.columns
     assert (lake / "unmatched" / "feeds" / "medical" / "part-0.parquet").exists()
+    with engine_for(database_url).connect() as connection:
+        audited = connection.execute(
+            sa.text("SELECT actor, action, entity FROM audit_log WHERE action = 'import'")
+        ).all()
+    assert [tuple(row) for row in audited] == [("system", "import", "dataset")]
     before = _lake_state(lake)
     import_dataset(DATASET, lake=lake, database_url=database_url)
     assert _db_state(database_url) == state

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from povguard.audit import service as audit
+from povguard.auth.principal import SYSTEM, Principal
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
@@ -266,9 +268,14 @@ def _stage_policy(change: LakeChange, folder: Path) -> None:
 
 
 def import_dataset(
-    folder: Path, *, lake: Path, database_url: str | None = None, check_only: bool = False
+    folder: Path,
+    *,
+    lake: Path,
+    database_url: str | None = None,
+    check_only: bool = False,
+    actor: Principal = SYSTEM,
 ) -> ImportReport:
-    """Validate `folder` and, unless `check_only`, load it: all of it or nothing."""
+    """Validate `folder` and, unless `check_only`, load it: all of it or nothing (audited)."""
     tables = validate(folder, database_url=database_url, lake=lake)
     report = ImportReport(rows={name: t.frame.height for name, t in tables.items()})
     if check_only:
@@ -281,6 +288,12 @@ def import_dataset(
             _stage_lake(change, tables, stored, report)
             _stage_policy(change, folder)
             _store_registry(session, tables)
+            audit.record(
+                session, actor=actor, action="import", entity="dataset", entity_id=folder.name,
+                before=None,
+                after={"source": str(folder), "rows": report.rows, "unmatched": report.unmatched,
+                       "provinces": sorted(report.provinces)},
+            )  # fmt: skip
             change.commit()  # if the database commit below fails, the lake is put back
     except BaseException:
         change.rollback()
