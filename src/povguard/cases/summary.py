@@ -65,11 +65,11 @@ def region_summary(
         .where(MonitoringObject.village_code.like(like))
     ).all()  # fmt: skip
     causes: Counter[str] = Counter(c for _, codes, _ in objects for c in (codes or []))
-    states = dict(
+    states = dict(  # (state, count) rows
         session.execute(
             sa.select(Case.state, sa.func.count()).where(Case.village_code.like(like))
             .group_by(Case.state)
-        ).tuples().all()
+        ).all()
     )  # fmt: skip
     open_count = session.scalar(
         sa.select(sa.func.count()).where(Case.is_open, Case.village_code.like(like))
