@@ -16,6 +16,7 @@ from povguard.audit import service as audit
 from povguard.auth.principal import Principal
 from povguard.cases import deadlines, elimination
 from povguard.cases.common import (
+    check_version,
     flush_or_conflict,
     household_in_scope,
     in_scope,
@@ -107,11 +108,7 @@ def set_measure_status(
     """Move a measure to `status` (planned → in_progress → done, or cancelled)."""
     require_writer(principal)
     measure = _load_measure(session, principal, measure_id)
-    if measure.version != version:
-        raise Conflict(
-            f"measure {measure_id} was changed by someone else (version {measure.version}, "
-            f"you had {version})"
-        )
+    check_version(f"measure {measure_id}", measure.version, version)
     if measure.status in (MeasureStatus.DONE, MeasureStatus.CANCELLED):
         raise Conflict(f"measure {measure_id} is already {measure.status}")
     before = _measure_after(measure)
@@ -203,11 +200,7 @@ def answer_referral(
     referral = session.scalars(query.with_for_update()).first()
     if referral is None:
         raise NotFound(f"referral {referral_id} not found")
-    if referral.version != data.version:
-        raise Conflict(
-            f"referral {referral_id} was changed by someone else (version {referral.version}, "
-            f"you had {data.version})"
-        )
+    check_version(f"referral {referral_id}", referral.version, data.version)
     if referral.answer is not None:
         raise Conflict(f"referral {referral_id} was already answered ({referral.answer})")
     answered_on = data.answered_on or today_or(today)

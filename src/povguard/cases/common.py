@@ -59,3 +59,9 @@ def region_prefix(principal: Principal, region: str | None) -> str | None:
     if not principal.covers(region):
         raise NotFound(f"region {region} not found")
     return prefix(region)
+
+
+def check_version(what: str, current: int, given: int) -> None:
+    """Refuse a change made from a stale copy (`what` names the record, e.g. "case 7")."""
+    if current != given:
+        raise Conflict(f"{what} was changed by someone else (version {current}, you had {given})")

@@ -19,6 +19,7 @@ from povguard.auth.principal import Principal
 from povguard.cases import deadlines
 from povguard.cases.approval import apply_approval, approval_blockers, build_report
 from povguard.cases.common import (
+    check_version,
     flush_or_conflict,
     household_in_scope,
     in_scope,
@@ -91,14 +92,6 @@ def load_case(session: Session, principal: Principal, case_id: int, *, lock: boo
     if case is None:
         raise NotFound(f"case {case_id} not found")
     return case
-
-
-def _check_version(case: Case, version: int) -> None:
-    if case.version != version:
-        raise Conflict(
-            f"case {case.id} was changed by someone else (version {case.version}, "
-            f"you had {version})"
-        )
 
 
 def _has_serious_illness(session: Session, household_id: str) -> bool:
@@ -449,7 +442,7 @@ def transition(
     require_writer(principal)
     today = today_or(today)
     case = load_case(session, principal, case_id, lock=True)
-    _check_version(case, data.version)
+    check_version(f"case {case.id}", case.version, data.version)
     on = _step_day(case, data.on, today)
     before = _snapshot(case)
     facts = _facts(case, on, data)
