@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from povguard.auth.service import create_user
 from povguard.cli.main import run
 from povguard.core.uow import unit_of_work
-from tests.cases.factories import add_household
+from tests.cases.factories import VILLAGE_A, VILLAGE_B, add_household
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -88,3 +89,31 @@ def test_subprocess_exit_codes(configured: tuple[str, Path], db: str) -> None:
     )
     missing = subprocess_cli("show", "999")
     assert missing.returncode == 2 and missing.stderr.strip() == "povguard: case 999 not found"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_as_user_acts_in_their_scope_and_name(
+    configured: tuple[str, Path], db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    household_id = _household(db)
+    with unit_of_work(db) as session:
+        for username, region in (("cadre_a", VILLAGE_A), ("cadre_b", VILLAGE_B)):
+            create_user(
+                session,
+                username=username,
+                password="a long password 1",
+                role="cadre",
+                region_code=region,
+            )
+    create = ("create", "--household", household_id, "--source", "cadre_visit", "--json")
+    code, _, err = cli(capsys, "--as", "cadre_b", *create)
+    assert code == 2 and f"household {household_id} not found" in err
+    code, out, err = cli(capsys, "--as", "cadre_a", *create)
+    assert code == 0, err
+    case = json.loads(out)
+    accept = ("transition", str(case["id"]), "--action", "accept", "--version", "1", "--json")
+    code, out, err = cli(capsys, "--as", "cadre_a", *accept)
+    assert code == 0, err
+    assert [(s["actor"], s["role"]) for s in json.loads(out)["steps"]] == [("cadre_a", "cadre")]
+    code, _, err = cli(capsys, "--as", "nobody", "list")
+    assert code == 2 and "no active user 'nobody'" in err

@@ -177,6 +177,33 @@ def test_overdue_lists_by_level(session: Session) -> None:
     assert [c.household_id for c in on_time] == [fresh.household_id]
 
 
+def test_overdue_filter_in_sql_agrees_with_each_cases_deadlines(session: Session) -> None:
+    # Cases left at different steps: the stored due dates must follow every transition.
+    waiting: list[tuple[CaseSource, list[tuple[Action, dict[str, object]]]]] = [
+        (CaseSource.DECLARATION_APP, []),
+        (CaseSource.SCREENING, []),
+        (CaseSource.SCREENING, [(Action.ACCEPT, {})]),
+        (
+            CaseSource.SCREENING,
+            [(Action.ACCEPT, {}), (Action.RECORD_VISIT, {"authorisation_signed": True})],
+        ),
+    ]
+    for source, actions in waiting:
+        case = open_case(session, add_household(session).household_id, source=source)
+        for action, extra in actions:
+            case = step(session, case, action, CADRE_A, DAY0, **extra)
+    finished = open_case(session, add_household(session).household_id, causes=["07"])
+    identify(session, finished, category=Category.MARGINAL)
+    for offset in range(0, 18):
+        today = DAY0 + dt.timedelta(days=offset)
+        every = service.list_cases(session, COUNTY_OFFICER, today=today)
+        late = service.list_cases(session, COUNTY_OFFICER, overdue=True, today=today)
+        on_time = service.list_cases(session, COUNTY_OFFICER, overdue=False, today=today)
+        assert {c.id for c in late} == {c.id for c in every if c.overdue}, today
+        assert {c.id for c in on_time} == {c.id for c in every if not c.overdue}, today
+        assert service.count_overdue(session, COUNTY_OFFICER, today=today) == len(late)
+
+
 def test_policy_sets_identification_days(session: Session) -> None:
     policy = parse_policy(
         "- {province: '530000000000', year: 2024, monitoring_line: 6900, "

@@ -114,6 +114,14 @@ def get(session: Session, user_id: int) -> UserRead:
     return UserRead.model_validate(user)
 
 
+def principal_for(session: Session, username: str) -> Principal:
+    """The active user `username` as a principal (for commands run on a user's behalf)."""
+    user = session.scalars(sa.select(User).where(User.username == username)).first()
+    if user is None or not user.active:
+        raise NotFound(f"no active user {username!r}")
+    return UserRead.model_validate(user).principal()
+
+
 def _recent_failures(session: Session, username: str, address: str, now: dt.datetime) -> int:
     query = sa.select(sa.func.count(LoginFailure.id)).where(
         LoginFailure.username == username,

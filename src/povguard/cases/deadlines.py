@@ -86,3 +86,11 @@ def overdue_steps(state: CaseState, dates: CaseDates, today: dt.date) -> list[st
     if today > procedure_due(dates):
         missed.append("procedure")
     return missed
+
+
+def stored_due_dates(
+    state: CaseState, dates: CaseDates, is_open: bool
+) -> tuple[dt.date, Deadline | None]:
+    """What a case stores so overdue lists are one SQL query: the procedure's due day and, while
+    open, the due day of the step it waits for."""
+    return procedure_due(dates), step_deadline(state, dates) if is_open else None

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
@@ -17,9 +18,12 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
+from povguard.cases import deadlines
+from povguard.cases.enums import CaseSource, CaseState
 from povguard.core.db import Base
 
 
@@ -51,6 +55,10 @@ class Case(Base):
     publicity_started_on: Mapped[dt.date | None] = mapped_column(Date)
     publicity_ended_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Kept in step with the dates above by `_store_due_dates` (overdue lists filter on them).
+    procedure_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    step_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    step_due_name: Mapped[str | None] = mapped_column(String(16))
     # Policy in force for the household's province in the clue's year, fixed when opened.
     identification_days: Mapped[int] = mapped_column(Integer)
     publicity_days: Mapped[int] = mapped_column(Integer)
@@ -68,6 +76,30 @@ class Case(Base):
     evidence: Mapped[list[CaseEvidence]] = relationship(
         back_populates="case", order_by="CaseEvidence.id", cascade="all, delete-orphan"
     )
+
+
+def case_dates(case: Case) -> deadlines.CaseDates:
+    """The dates of `case` that its deadlines depend on."""
+    return deadlines.CaseDates(
+        source=CaseSource(case.source),
+        received_on=case.received_on,
+        accepted_on=case.accepted_on,
+        visited_on=case.visited_on,
+        cross_checked_on=case.cross_checked_on,
+        identification_days=case.identification_days,
+    )
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _store_due_dates(_mapper: Mapper[Case], _connection: Connection, case: Case) -> None:
+    # On every write, whichever service made it, so the stored deadlines can never go stale.
+    procedure, step = deadlines.stored_due_dates(
+        CaseState(case.state), case_dates(case), case.is_open
+    )
+    case.procedure_due = procedure
+    case.step_due = step.due if step else None
+    case.step_due_name = step.step if step else None
 
 
 class CaseStep(Base):

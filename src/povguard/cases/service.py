@@ -37,7 +37,7 @@ from povguard.cases.enums import (
     Category,
     ObjectStatus,
 )
-from povguard.cases.models import Case, CaseEvidence, CaseStep, MonitoringObject
+from povguard.cases.models import Case, CaseEvidence, CaseStep, MonitoringObject, case_dates
 from povguard.cases.procedure import Facts, next_state
 from povguard.cases.procedure import allowed_actions as procedure_actions
 from povguard.cases.schemas import (
@@ -54,7 +54,7 @@ from povguard.cases.schemas import (
 from povguard.core.errors import BadInput, Conflict, NotFound
 from povguard.households.models import Member
 from povguard.policy.service import PolicyBook
-from povguard.regions.codes import Level, ancestor
+from povguard.regions.codes import PREFIX_LENGTH, Level
 
 AUDITED_FIELDS = (
     "state",
@@ -108,17 +108,6 @@ def green_channel(causes: list[str], serious_illness: bool) -> bool:
     return "01" in causes and serious_illness
 
 
-def _dates(case: Case) -> deadlines.CaseDates:
-    return deadlines.CaseDates(
-        source=CaseSource(case.source),
-        received_on=case.received_on,
-        accepted_on=case.accepted_on,
-        visited_on=case.visited_on,
-        cross_checked_on=case.cross_checked_on,
-        identification_days=case.identification_days,
-    )
-
-
 def _facts(case: Case, today: dt.date, data: TransitionIn | None = None) -> Facts:
     return Facts(
         today=today,
@@ -142,7 +131,7 @@ def allowed_actions(
 def to_read(case: Case, principal: Principal, today: dt.date, *, detail: bool = True) -> CaseRead:
     """The case as callers see it: deadlines, overdue steps and the caller's allowed actions."""
     state = CaseState(case.state)
-    dates = _dates(case)
+    dates = case_dates(case)
     step = deadlines.step_deadline(state, dates) if case.is_open else None
     actions = allowed_actions(case, principal, today=today)
     return CaseRead(
@@ -305,6 +294,12 @@ def get(
     return to_read(load_case(session, principal, case_id), principal, today_or(today))
 
 
+def overdue_clause(today: dt.date) -> sa.ColumnElement[bool]:
+    """Open cases that missed their step's deadline or the whole procedure's on `today`."""
+    missed = sa.or_(Case.procedure_due < today, Case.step_due < today)
+    return sa.and_(Case.is_open, sa.func.coalesce(missed, False))
+
+
 def list_cases(
     session: Session,
     principal: Principal,
@@ -324,14 +319,12 @@ def list_cases(
         query = query.where(Case.village_code.startswith(wanted))
     if state is not None:
         query = query.where(Case.state == state.value)
-    if open_only or overdue:
+    if open_only:
         query = query.where(Case.is_open)
-    reads = [
-        to_read(c, principal, today, detail=False) for c in session.scalars(query.limit(limit))
-    ]
-    if overdue is None:
-        return reads
-    return [r for r in reads if bool(r.overdue) == overdue]
+    if overdue is not None:
+        late = overdue_clause(today)
+        query = query.where(late if overdue else sa.not_(late))
+    return [to_read(c, principal, today, detail=False) for c in session.scalars(query.limit(limit))]
 
 
 def list_overdue(
@@ -356,6 +349,21 @@ def list_overdue(
     ]
 
 
+def count_overdue(
+    session: Session,
+    principal: Principal,
+    *,
+    region: str | None = None,
+    today: dt.date | None = None,
+) -> int:
+    """How many open cases in scope (and in `region`) are overdue on `today`."""
+    query = in_scope(sa.select(sa.func.count()).select_from(Case), principal, Case.village_code)
+    wanted = region_prefix(principal, region)
+    if wanted:
+        query = query.where(Case.village_code.startswith(wanted))
+    return int(session.scalar(query.where(overdue_clause(today_or(today)))) or 0)
+
+
 def overdue_by_region(
     session: Session,
     principal: Principal,
@@ -365,10 +373,13 @@ def overdue_by_region(
     today: dt.date | None = None,
 ) -> dict[str, int]:
     """Number of overdue cases per region of `level` (village, township, county …)."""
-    counts: dict[str, int] = {}
-    for row in list_overdue(session, principal, region=region, today=today):
-        code = ancestor(row.village_code, level)
-        counts[code] = counts.get(code, 0) + 1
+    code = sa.func.substr(Case.village_code, 1, PREFIX_LENGTH[level]).label("code")
+    query = in_scope(sa.select(code, sa.func.count()), principal, Case.village_code)
+    query = query.where(overdue_clause(today_or(today))).group_by(code)
+    wanted = region_prefix(principal, region)
+    if wanted:
+        query = query.where(Case.village_code.startswith(wanted))
+    counts = {str(prefix_).ljust(12, "0"): int(n) for prefix_, n in session.execute(query)}
     return dict(sorted(counts.items()))
 
 

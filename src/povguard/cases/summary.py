@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from povguard.auth.principal import Principal
 from povguard.cases.models import Case, MonitoringObject
-from povguard.cases.service import list_overdue
+from povguard.cases.service import count_overdue
 from povguard.core.errors import BadInput, NotFound
 from povguard.regions.codes import is_valid_code, prefix
 from povguard.screening import runs
@@ -83,7 +83,7 @@ def region_summary(
         objects_by_status=dict(Counter(status for _, _, status in objects)),
         cases_by_state={str(k): int(v) for k, v in states.items()},
         open_cases=int(open_count or 0),
-        overdue_cases=len(list_overdue(session, principal, region=code, today=today)),
+        overdue_cases=count_overdue(session, principal, region=code, today=today),
         latest_run=run_id,
         clues=clues,
         clues_by_rule=by_rule,

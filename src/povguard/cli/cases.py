@@ -1,6 +1,8 @@
 """`povguard cases list|show|overdue|create|transition`: the SPEC §7 procedure from a shell.
 
-The command line acts as `SYSTEM` (full rights on the machine it runs on).
+The command line acts as `SYSTEM` (full rights on the machine it runs on), or with `--as USER`
+as that user: the user's region scope and role rules apply and the steps are recorded in their
+name.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
-from povguard.auth.principal import SYSTEM
+from povguard.auth import service as auth
+from povguard.auth.principal import SYSTEM, Principal
 from povguard.cases import service
 from povguard.cases.enums import Action, CaseKind, CaseSource, CaseState, Category, EliminationRoute
 from povguard.cases.schemas import CaseCreate, CaseRead, TransitionIn
@@ -26,6 +30,21 @@ from povguard.regions.codes import Level
 cases_app = typer.Typer(
     help="Monitoring cases: identification and risk elimination.", no_args_is_help=True
 )
+
+
+@cases_app.callback()
+def _acting_user(
+    ctx: typer.Context,
+    as_user: str | None = typer.Option(
+        None, "--as", metavar="USER", help="Act as this user (their scope and role)."
+    ),
+) -> None:
+    ctx.obj = as_user
+
+
+def _actor(ctx: typer.Context, session: Session) -> Principal:
+    username = ctx.obj
+    return SYSTEM if username is None else auth.principal_for(session, username)
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -97,6 +116,7 @@ def _emit(case: CaseRead, as_json: bool) -> None:
 
 @cases_app.command("list")
 def list_command(
+    ctx: typer.Context,
     region: str | None = typer.Option(None, "--region", help="12-digit region code."),
     state: str | None = typer.Option(None, "--state", help="Only cases in this state."),
     overdue: bool = typer.Option(False, "--overdue", help="Only overdue open cases."),
@@ -109,7 +129,7 @@ def list_command(
     with unit_of_work() as session:
         cases = service.list_cases(
             session,
-            SYSTEM,
+            _actor(ctx, session),
             region=region,
             state=wanted,
             overdue=overdue or None,
@@ -124,18 +144,22 @@ def list_command(
 
 @cases_app.command("show")
 def show_command(
+    ctx: typer.Context,
     case_id: int = typer.Argument(..., help="Case number."),
     as_of: str | None = typer.Option(None, "--as-of"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """One case with its steps, deadlines and allowed actions."""
     with unit_of_work() as session:
-        case = service.get(session, SYSTEM, case_id, today=parse_date(as_of, "--as-of"))
+        case = service.get(
+            session, _actor(ctx, session), case_id, today=parse_date(as_of, "--as-of")
+        )
     _emit(case, as_json)
 
 
 @cases_app.command("overdue")
 def overdue_command(
+    ctx: typer.Context,
     region: str | None = typer.Option(None, "--region"),
     level: str = typer.Option(
         "township", "--level", help="village, township, county, city or province."
@@ -146,8 +170,9 @@ def overdue_command(
     today = parse_date(as_of, "--as-of")
     by = _choice(level, Level, "--level") or Level.TOWNSHIP
     with unit_of_work() as session:
-        rows = service.list_overdue(session, SYSTEM, region=region, today=today)
-        counts = service.overdue_by_region(session, SYSTEM, level=by, region=region, today=today)
+        actor = _actor(ctx, session)
+        rows = service.list_overdue(session, actor, region=region, today=today)
+        counts = service.overdue_by_region(session, actor, level=by, region=region, today=today)
     for row in rows:
         typer.echo(
             f"case {row.case_id} household {row.household_id} village {row.village_code} "
@@ -161,6 +186,7 @@ def overdue_command(
 
 @cases_app.command("create")
 def create_command(
+    ctx: typer.Context,
     household: str = typer.Option(..., "--household"),
     source: str = typer.Option(..., "--source", help=", ".join(s.value for s in CaseSource)),
     kind: str = typer.Option("identification", "--kind"),
@@ -191,7 +217,7 @@ def create_command(
     )
     book = load_policy(policy) if policy else None
     with unit_of_work() as session:
-        case, created = service.create(session, SYSTEM, data, policy=book)
+        case, created = service.create(session, _actor(ctx, session), data, policy=book)
     if not as_json:
         typer.echo("opened" if created else "attached to the open case")
     _emit(case, as_json)
@@ -199,6 +225,7 @@ def create_command(
 
 @cases_app.command("transition")
 def transition_command(
+    ctx: typer.Context,
     case_id: int = typer.Argument(...),
     action: str = typer.Option(..., "--action", help=", ".join(a.value for a in Action)),
     version: int = typer.Option(..., "--version", help="The case version you read."),
@@ -227,7 +254,7 @@ def transition_command(
         attachments=attachment,
     )
     with unit_of_work() as session:
-        case = service.transition(session, SYSTEM, case_id, data, today=None)
+        case = service.transition(session, _actor(ctx, session), case_id, data, today=None)
     _emit(case, as_json)
 
 
