@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 DEBIAN_PACKAGES := chromium chromium-driver fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps services demo test lint check pytest bench clean
+.PHONY: setup system-deps bench-deps services demo test lint check pytest bench clean
 
 setup: $(VENV)/.installed
 
@@ -43,9 +43,14 @@ pytest: setup system-deps services
 
 test: lint pytest
 
-bench: setup
+# The API benchmark's load generator (a C program, so it does not compete for Python's time).
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
+bench: setup bench-deps services
 	$(BIN)/python bench/synth_import.py
 	$(BIN)/python bench/screen.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

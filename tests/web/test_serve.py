@@ -9,17 +9,30 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.browser.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_serve_starts_migrates_and_answers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_starts_migrates_and_answers(tmp_path: Path, workers: str) -> None:
     port = free_port()
     env = {**os.environ, "POVGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "povguard", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "povguard",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            workers,
+        ],  # fmt: skip
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -59,3 +72,15 @@ def test_serve_refuses_a_bad_port() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "povguard: --port: 70000 is not a TCP port (1–65535)"
+
+
+def test_serve_refuses_a_bad_number_of_workers() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "povguard", "serve", "--workers", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "povguard: --workers: 0 is not between 1 and 64"

@@ -212,10 +212,12 @@ def verify_token(
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
         return None
-    user = session.get(User, payload["uid"])
-    if user is None or not user.active or payload.get("pw") != _fingerprint(user.password_hash):
+    # A plain row, not an ORM object: this runs on every API request.
+    columns = [getattr(User, name) for name in (*UserRead.model_fields, "password_hash")]
+    row = session.execute(sa.select(*columns).where(User.id == payload["uid"])).first()
+    if row is None or not row.active or payload.get("pw") != _fingerprint(row.password_hash):
         return None
-    return UserRead.model_validate(user)
+    return UserRead.model_validate(row._mapping)
 
 
 def describe(session: Session, principal: Principal) -> Me:

@@ -10,10 +10,15 @@ from povguard.core.errors import BadInput
 def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port to listen on."),
+    workers: int = typer.Option(
+        1, "--workers", help="Server processes (about one per core under load)."
+    ),
 ) -> None:
     """Serve the web pages and the /api/v1 REST API."""
     if not 0 < port < 65536:
         raise BadInput(f"--port: {port} is not a TCP port (1–65535)")
+    if not 1 <= workers <= 64:
+        raise BadInput(f"--workers: {workers} is not between 1 and 64")
     import uvicorn
 
     from povguard.config import get_settings
@@ -23,7 +28,18 @@ def serve_command(
     settings = get_settings()
     engine_for(settings.database_url)  # migrate before the first request, not during it
     typer.echo(f"povguard serving on http://{host}:{port}/ (API: /api/v1, Ctrl+C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # Each worker process builds its own app from the same environment settings.
+    uvicorn.run(
+        "povguard.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,7 @@ from povguard.web.households import pages as households_pages
 from povguard.web.navigation import NavEntry
 from povguard.web.screening import api as screening_api
 from povguard.web.screening import pages as screening_pages
-from povguard.web.security import security_middleware
+from povguard.web.security import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -56,6 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             nav.append(entry)
     app.state.nav = nav
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.middleware("http")(security_middleware)
+    app.add_middleware(SecurityMiddleware)
     errors.install(app)
     return app

@@ -25,7 +25,7 @@ class LoginRequired(Exception):
     """No valid credentials: 401 for the API, a redirect to /login for pages."""
 
 
-def get_settings_of(request: Request) -> Settings:
+async def get_settings_of(request: Request) -> Settings:  # no I/O: no thread hop
     settings: Settings = request.app.state.settings
     return settings
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_COOKIE = "povguard_csrf"
 CSRF_FIELD = "csrf_token"
@@ -74,28 +76,64 @@ def secret_of(request: Request) -> str:
     return str(request.app.state.settings.secret_key)
 
 
-async def security_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Give every visitor a CSRF cookie, and every response the security headers."""
-    cookie_value = request.cookies.get(CSRF_COOKIE)
-    fresh = cookie_value is None or len(cookie_value) < 32
-    if fresh:
-        cookie_value = secrets.token_urlsafe(32)
-    assert cookie_value is not None
-    request.state.csrf_cookie = cookie_value
-    request.state.csrf_token = csrf_token_for(secret_of(request), cookie_value)
-    response = await call_next(request)
-    if fresh:
-        set_cookie(request, response, CSRF_COOKIE, cookie_value, max_age=7 * 24 * 3600)
-    for header, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(header, value)
-    if not request.url.path.startswith("/static/"):
+class SecurityMiddleware:
+    """Give every visitor a CSRF cookie, and every response the security headers.
+
+    A plain ASGI middleware (not `BaseHTTPMiddleware`, which costs a task and a stream copy on
+    every request).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        cookie_value = connection.cookies.get(CSRF_COOKIE)
+        fresh = cookie_value is None or len(cookie_value) < 32
+        if fresh:
+            cookie_value = secrets.token_urlsafe(32)
+        assert cookie_value is not None
+        secret = str(connection.app.state.settings.secret_key)
+        state = scope.setdefault("state", {})
+        state["csrf_cookie"] = cookie_value
+        state["csrf_token"] = csrf_token_for(secret, cookie_value)
+        https = scope.get("scheme") == "https"
+        extra = _response_headers(scope["path"], https)
+        if fresh:
+            extra.append(("set-cookie", _cookie_header(CSRF_COOKIE, cookie_value, https)))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra:
+                    if name == "set-cookie":
+                        headers.append(name, value)
+                    elif name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _response_headers(path: str, https: bool) -> list[tuple[str, str]]:
+    headers = [(name.lower(), value) for name, value in SECURITY_HEADERS.items()]
+    if not path.startswith("/static/"):
         # Pages and API answers carry personal data: no copy on shared office computers.
-        response.headers.setdefault("Cache-Control", "no-store")
-    if is_https(request):
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    return response
+        headers.append(("cache-control", "no-store"))
+    if https:
+        headers.append(("strict-transport-security", "max-age=31536000"))
+    return headers
+
+
+def _cookie_header(name: str, value: str, https: bool) -> str:
+    response = Response()
+    response.set_cookie(
+        name, value, max_age=7 * 24 * 3600, httponly=True, samesite="lax", secure=https, path="/"
+    )
+    return response.headers["set-cookie"]
 
 
 async def verify_csrf(request: Request) -> None:
