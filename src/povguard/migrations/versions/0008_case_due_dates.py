@@ -42,25 +42,17 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
+    # Typed columns, not CAST: SQLite's CAST(... AS DATE) turns '2024-03-01' into 2024.
+    date_columns = {"received_on", "accepted_on", "visited_on", "cross_checked_on"}
     cases = sa.table(
         "cases",
-        *(sa.column(name) for name in _DATE_COLUMNS),
+        *(sa.column(name, sa.Date() if name in date_columns else None) for name in _DATE_COLUMNS),
         sa.column("procedure_due", sa.Date()),
         sa.column("step_due", sa.Date()),
         sa.column("step_due_name", sa.String()),
     )
     bind = op.get_bind()
-    typed = sa.select(
-        cases.c.id,
-        cases.c.state,
-        cases.c.is_open,
-        cases.c.source,
-        sa.cast(cases.c.received_on, sa.Date()),
-        sa.cast(cases.c.accepted_on, sa.Date()),
-        sa.cast(cases.c.visited_on, sa.Date()),
-        sa.cast(cases.c.cross_checked_on, sa.Date()),
-        cases.c.identification_days,
-    )
+    typed = sa.select(*(cases.c[name] for name in _DATE_COLUMNS))
     for row in bind.execute(typed).all():
         dates = deadlines.CaseDates(
             source=CaseSource(row[3]),
