@@ -117,3 +117,31 @@ def test_as_user_acts_in_their_scope_and_name(
     assert [(s["actor"], s["role"]) for s in json.loads(out)["steps"]] == [("cadre_a", "cadre")]
     code, _, err = cli(capsys, "--as", "nobody", "list")
     assert code == 2 and "no active user 'nobody'" in err
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_attachments_are_files_kept_in_the_store_or_stored_ids(
+    configured: tuple[str, Path], db: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    household_id = _household(db)
+    code, out, err = cli(
+        capsys, "create", "--household", household_id, "--source", "screening", "--json"
+    )
+    case_id = str(json.loads(out)["id"])
+    step = ("transition", case_id, "--action", "accept", "--version", "1", "--json")
+    code, _, err = cli(capsys, *step, "--attachment", "signed-form.pdf")
+    assert code == 2 and "unknown attachment 'signed-form.pdf'; upload it first" in err
+    not_a_pdf = tmp_path / "notes.txt"
+    not_a_pdf.write_text("visited on Monday")
+    code, _, err = cli(capsys, *step, "--attachment", str(not_a_pdf))
+    assert code == 2 and "attachments must be PDF, PNG or JPEG files" in err
+    signed = tmp_path / "authorisation.pdf"
+    signed.write_bytes(b"%PDF-1.4 signed authorisation")
+    code, out, err = cli(capsys, *step, "--attachment", str(signed))
+    assert code == 0, err
+    stored_id = json.loads(out)["steps"][-1]["attachments"][0]
+    assert len(stored_id) == 64
+    visit = ("transition", case_id, "--action", "record_visit", "--version", "2", "--json")
+    code, out, err = cli(capsys, *visit, "--authorisation-signed", "--attachment", stored_id)
+    assert code == 0, err
+    assert json.loads(out)["steps"][-1]["attachments"] == [stored_id]

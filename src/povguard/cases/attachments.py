@@ -32,6 +32,11 @@ class AttachmentRead(BaseModel):
     type: str
 
 
+def store_for(lake: Path) -> Path:
+    """The attachment store of a deployment: beside its lake."""
+    return lake.parent / "attachments"
+
+
 def _path(store: Path, attachment_id: str) -> Path:
     return store / attachment_id[:2] / attachment_id
 

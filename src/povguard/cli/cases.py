@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from povguard.auth import service as auth
 from povguard.auth.principal import SYSTEM, Principal
-from povguard.cases import service
+from povguard.cases import attachments, service
 from povguard.cases.enums import Action, CaseKind, CaseSource, CaseState, Category, EliminationRoute
 from povguard.cases.schemas import CaseCreate, CaseRead, TransitionIn
 from povguard.cli.options import parse_date
+from povguard.config import get_settings
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
 from povguard.regions.codes import Level
@@ -235,10 +236,13 @@ def transition_command(
     category: str | None = typer.Option(None, "--category"),
     cause: list[str] = typer.Option([], "--cause"),
     route: str | None = typer.Option(None, "--route"),
-    attachment: list[str] = typer.Option([], "--attachment"),
+    attachment: list[str] = typer.Option(
+        [], "--attachment", help="A PDF/PNG/JPEG file to keep with the step, or a stored id."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Take one procedure step."""
+    attachment_ids = _stored_attachments(attachment)
     day = parse_date(on, "--on")
     data = _validated(
         TransitionIn,
@@ -251,11 +255,26 @@ def transition_command(
         category=_choice(category, Category, "--category"),
         causes=cause or None,
         route=_choice(route, EliminationRoute, "--route"),
-        attachments=attachment,
+        attachments=attachment_ids,
     )
     with unit_of_work() as session:
         case = service.transition(session, _actor(ctx, session), case_id, data, today=None)
     _emit(case, as_json)
+
+
+def _stored_attachments(references: list[str]) -> list[str]:
+    """Files given on the command line are kept in the store; other references must be ids of
+    stored attachments, exactly as through the API."""
+    store = attachments.store_for(get_settings().lake)
+    ids = []
+    for reference in references:
+        path = Path(reference)
+        if path.is_file():
+            ids.append(attachments.save(store, path.read_bytes()).id)
+        else:
+            attachments.check_known(store, [reference])
+            ids.append(reference)
+    return ids
 
 
 def register(app: typer.Typer) -> None:

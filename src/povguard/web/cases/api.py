@@ -81,7 +81,7 @@ def take_step(
 
 
 def attachment_store(settings: Settings) -> Path:
-    return settings.lake.parent / "attachments"
+    return attachments.store_for(settings.lake)
 
 
 @router.post("/attachments", status_code=201, response_model=attachments.AttachmentRead,
