@@ -1,10 +1,12 @@
 """Screening benchmark: the engine versus the hand-written SQL over the same files.
 
-    .venv/bin/python bench/screen.py --households 1000000 3000000 [--spark]
+    .venv/bin/python bench/screen.py --households 1000000 3000000 [--spark] [--from-lake]
 
 For each size: synthesise (povguard synth, Parquet, cached under bench/out/), screen with the
 engine from the files (`--data`), run the hand-written DuckDB SQL over the same files, and report
 seconds, households per second, peak RSS of each step (each in its own process) and the ratio.
+With `--from-lake`, also import the dataset (SQLite + lake, cached under bench/out/) and time
+`screen_lake` twice: the first run builds the stored frames, the second reuses them.
 Prints one JSON document.
 """
 
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -35,6 +39,10 @@ started = time.perf_counter()
 if which == "engine":
     from povguard.screening.service import screen_folder
     clues = screen_folder(folder, dt.date.fromisoformat({as_of!r})).clues.height
+elif which == "lake":
+    from povguard.screening.service import screen_lake
+    clues = screen_lake(folder, dt.date.fromisoformat({as_of!r}), sink=lambda c, m: None)
+    clues = clues.counts.get("clues", 0)
 elif which == "spark":
     from povguard.screening.service import screen_folder
     clues = screen_folder(folder, dt.date.fromisoformat({as_of!r}), engine="spark").clues.height
@@ -60,6 +68,37 @@ def synthesise(households: int) -> Path:
     return folder
 
 
+def imported(households: int, folder: Path) -> tuple[Path, float]:
+    """The dataset imported into an SQLite database and lake of its own (seconds if done now)."""
+    target = OUT / f"lake-{households}"
+    if (target / "done").exists():
+        return target / "lake", 0.0
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    env = {
+        **os.environ,
+        "POVGUARD_DATABASE_URL": f"sqlite:///{target / 'povguard.sqlite3'}",
+        "POVGUARD_LAKE": str(target / "lake"),
+    }
+    started = time.perf_counter()
+    subprocess.run([PYTHON, "-m", "povguard", "import", str(folder)], env=env, check=True)
+    (target / "done").touch()
+    return target / "lake", time.perf_counter() - started
+
+
+def lake_runs(households: int, folder: Path) -> dict[str, object]:
+    lake, import_seconds = imported(households, folder)
+    first, second = step(lake, "lake"), step(lake, "lake")
+    return {
+        "import_seconds_if_imported": round(import_seconds, 1),
+        "first_run_builds_frames": first,
+        "second_run_reuses_frames": {
+            **second,
+            "households_per_s": round(households / float(second["seconds"])),
+        },
+    }
+
+
 def step(folder: Path, which: str) -> dict[str, object]:
     code = STEP.format(bench=str(ROOT / "bench"), folder=str(folder), which=which, as_of=AS_OF)
     done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True)
@@ -67,27 +106,38 @@ def step(folder: Path, which: str) -> dict[str, object]:
     return json.loads(line)
 
 
+def files_runs(households: int, folder: Path) -> dict[str, object]:
+    engine = step(folder, "engine")
+    hand = step(folder, "handwritten")
+    ratio = float(engine["seconds"]) / float(hand["seconds"])
+    return {
+        "engine": {**engine, "households_per_s": round(households / float(engine["seconds"]))},
+        "handwritten_sql": hand,
+        "ratio_engine_to_handwritten": round(ratio, 2),
+        "same_clue_count": engine["clues"] == hand["clues"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--households", type=int, nargs="+", default=[1_000_000, 3_000_000])
     parser.add_argument("--spark", action="store_true", help="also time Spark local mode")
+    parser.add_argument("--from-lake", action="store_true", help="also time lake runs")
+    parser.add_argument("--skip-files", action="store_true", help="only the lake runs")
     args = parser.parse_args()
     results = []
     for households in args.households:
         started = time.perf_counter()
         folder = synthesise(households)
         synth_seconds = time.perf_counter() - started
-        engine = step(folder, "engine")
-        hand = step(folder, "handwritten")
-        ratio = float(engine["seconds"]) / float(hand["seconds"])
         row: dict[str, object] = {
             "households": households,
             "synth_seconds_if_generated": round(synth_seconds, 1),
-            "engine": {**engine, "households_per_s": round(households / float(engine["seconds"]))},
-            "handwritten_sql": hand,
-            "ratio_engine_to_handwritten": round(ratio, 2),
-            "same_clue_count": engine["clues"] == hand["clues"],
         }
+        if not args.skip_files:
+            row.update(files_runs(households, folder))
+        if args.from_lake:
+            row["from_lake"] = lake_runs(households, folder)
         if args.spark:
             row["spark_local"] = step(folder, "spark")
         results.append(row)

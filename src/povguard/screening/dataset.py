@@ -87,6 +87,14 @@ def locate(folder: Path) -> dict[str, SourceFile]:
 
 
 _R = "record_id AS rid"
+
+
+def _next_day(key: str, name: str = "next_day") -> str:
+    """The day of the next record of the same `key` in (day, record id) order."""
+    order = "ORDER BY t.date_day, t.record_id"
+    return f"lead(t.date_day) OVER (PARTITION BY t.{key} {order}) AS {name}"
+
+
 # Frame table → (select list, FROM clause) over the typed views; `frame_select()` adds `_bad`.
 NORMALISE: dict[str, tuple[str, str]] = {
     "hh": (
@@ -113,7 +121,7 @@ NORMALISE: dict[str, tuple[str, str]] = {
     "f_insurance": ("id_number AS pid, year, enrolled", ""),
     "f_education": (
         f"{_R}, id_number AS pid, date_day AS day, date_mon AS mon, status,"
-        " coalesce(cost_c, 0) AS cost_c",
+        f" coalesce(cost_c, 0) AS cost_c, {_next_day('id_number')}",
         "",
     ),
     "f_disaster": (
@@ -121,13 +129,23 @@ NORMALISE: dict[str, tuple[str, str]] = {
         " coalesce(house_damage = 'collapsed', false) AS collapsed",
         "",
     ),
-    "f_housing": (f"{_R}, household_id AS hh, date_day AS day, grade", ""),
-    "f_water": (f"{_R}, household_id AS hh, village_code AS village, date_day AS day, safe", ""),
+    "f_housing": (
+        f"{_R}, household_id AS hh, date_day AS day, grade, {_next_day('household_id')}",
+        "",
+    ),
+    "f_water": (
+        f"{_R}, household_id AS hh, village_code AS village, date_day AS day, safe,"
+        f" {_next_day('household_id')}, {_next_day('village_code', 'next_vday')}",
+        "",
+    ),
     "f_civil": (f"{_R}, id_number AS pid, start_mon AS s_mon, program", ""),
     "f_disability": (f"{_R}, id_number AS pid, date_mon AS mon, grade", ""),
     "f_health": (f"{_R}, id_number AS pid, date_mon AS mon, serious", ""),
     "f_accident": (f"{_R}, id_number AS pid, date_mon AS mon, outcome", ""),
-    "f_employment": (f"{_R}, id_number AS pid, date_day AS day, status", ""),
+    "f_employment": (
+        f"{_R}, id_number AS pid, date_day AS day, status, {_next_day('id_number')}",
+        "",
+    ),
     "f_assets": (
         f"{_R}, id_number AS pid, date_day AS day, asset, coalesce(value_c, 0) AS value_c",
         "",

@@ -21,15 +21,17 @@ FRAME: dict[str, tuple[str, ...]] = {
     # labour: PERSON); hh is NULL for unknown people and members who left the household.
     "f_medical": ("rid", "pid", "mon", "oop_c", *PERSON),
     "f_insurance": ("pid", "year", "enrolled", *PERSON),
-    "f_education": ("rid", "pid", "day", "mon", "status", "cost_c", *PERSON),
+    # next_day: the day of the same person's (household's) next record in (day, rid) order, so
+    # that "latest record at D" is `day <= D < next_day`; next_vday: the same per village.
+    "f_education": ("rid", "pid", "day", "mon", "status", "cost_c", "next_day", *PERSON),
     "f_disaster": ("rid", "hh", "mon", "loss_c", "collapsed"),
-    "f_housing": ("rid", "hh", "day", "grade"),
-    "f_water": ("rid", "hh", "village", "day", "safe"),
+    "f_housing": ("rid", "hh", "day", "grade", "next_day"),
+    "f_water": ("rid", "hh", "village", "day", "safe", "next_day", "next_vday"),
     "f_civil": ("rid", "pid", "s_mon", "program", *PERSON),
     "f_disability": ("rid", "pid", "mon", "grade", *PERSON),
     "f_health": ("rid", "pid", "mon", "serious", *PERSON),
     "f_accident": ("rid", "pid", "mon", "outcome", *PERSON),
-    "f_employment": ("rid", "pid", "day", "status", *PERSON),
+    "f_employment": ("rid", "pid", "day", "status", "next_day", *PERSON),
     "f_assets": ("rid", "pid", "day", "asset", "value_c", *PERSON),
     "decl": ("rid", "hh", "day"),
     # households already in an open case (from the case register; empty for a dataset folder)

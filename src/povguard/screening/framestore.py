@@ -19,6 +19,8 @@ from povguard.screening.frame import FRAME, INPUT_TYPES
 from povguard.screening.lake import fingerprint, locate_lake
 
 MANIFEST = "manifest.json"
+# Bumped whenever the stored tables change shape, so that older frames are rebuilt.
+FRAME_FORMAT = 2
 # Open-case columns change between runs: they are joined in when the frame is loaded.
 RUN_COLUMNS = {"hh": ("monitored", "in_case")}
 
@@ -52,7 +54,7 @@ def _fresh(folder: Path, expected: str) -> bool:
 def ensure_frame(lake: Path, province: str) -> Path:
     """The province's stored frame, rebuilt first if its source partitions changed."""
     folder = frame_folder(lake, province)
-    expected = fingerprint(lake, province)
+    expected = f"frame-v{FRAME_FORMAT}:{fingerprint(lake, province)}"
     if _fresh(folder, expected):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -46,15 +46,15 @@ class Rule:
 
 IDS = "array_to_string(list_sort(list({})), ',')"
 IN_W = "BETWEEN {w_lo} AND {w_hi}"
-LATEST = "row_number() OVER (PARTITION BY {key} ORDER BY day DESC, rid DESC)"
+# The latest record known at D of its person, household or village: the frame carries the day
+# of the key's next record in (day, rid) order (`frame.py`), so "latest" is a row filter, not a
+# window over millions of records at every run.
+LATEST_AT_D = "day <= {d_day} AND (next_day IS NULL OR next_day > {d_day})"
+VILLAGE_LATEST_AT_D = "day <= {d_day} AND (next_vday IS NULL OR next_vday > {d_day})"
 
 
 def _ids(column: str) -> str:
     return IDS.format(column)
-
-
-def _latest(key: str) -> str:
-    return LATEST.replace("{key}", key)
 
 
 def _in_household_records(table: str, where: str) -> str:
@@ -108,12 +108,10 @@ FACTS: dict[str, Fact] = {
         Fact(
             "dropout",
             # Latest education record of each child aged 6–15 at D (whole years, ymd arithmetic).
-            f"SELECT e.hh, count(*) AS k, {_ids('e.rid')} AS ids FROM"
-            f" (SELECT rid, hh, birth_ymd, status, {_latest('pid')} AS rn"
-            "   FROM f_education WHERE hh IS NOT NULL AND day <= {d_day}) e"
-            " WHERE e.rn = 1 AND e.status IN ('dropout', 'suspended')"
-            " AND e.birth_ymd + 60000 <= {d_ymd} AND e.birth_ymd + 160000 > {d_ymd}"
-            " GROUP BY e.hh",
+            f"SELECT hh, count(*) AS k, {_ids('rid')} AS ids FROM f_education"
+            f" WHERE hh IS NOT NULL AND {LATEST_AT_D} AND status IN ('dropout', 'suspended')"
+            " AND birth_ymd + 60000 <= {d_ymd} AND birth_ymd + 160000 > {d_ymd}"
+            " GROUP BY hh",
             HITS,
         ),
         Fact(
@@ -138,9 +136,7 @@ FACTS: dict[str, Fact] = {
         ),
         Fact(
             "house",
-            f"SELECT hh, grade, rid AS ids FROM"
-            f" (SELECT hh, grade, rid, {_latest('hh')} AS rn FROM f_housing WHERE day <= {{d_day}})"
-            " WHERE rn = 1",
+            f"SELECT hh, grade, rid AS ids FROM f_housing WHERE hh IS NOT NULL AND {LATEST_AT_D}",
             {"grade": ColumnKind.TEXT, "ids": ColumnKind.IDS},
         ),
         Fact(
@@ -150,22 +146,19 @@ FACTS: dict[str, Fact] = {
             " CASE WHEN hw.rid IS NOT NULL THEN (CASE WHEN hw.safe THEN 0 ELSE 1 END)"
             " ELSE (CASE WHEN vw.safe THEN 0 ELSE 1 END) END AS unsafe,"
             " coalesce(hw.rid, vw.rid) AS ids FROM hh h"
-            f" LEFT JOIN (SELECT hh, safe, rid, {_latest('hh')} AS rn FROM f_water"
-            "   WHERE hh IS NOT NULL AND day <= {d_day}) hw ON hw.hh = h.hh AND hw.rn = 1"
-            f" LEFT JOIN (SELECT village, safe, rid, {_latest('village')} AS rn FROM f_water"
-            "   WHERE village IS NOT NULL AND day <= {d_day}) vw"
-            "   ON vw.village = h.village AND vw.rn = 1"
+            " LEFT JOIN (SELECT hh, safe, rid FROM f_water"
+            f"   WHERE hh IS NOT NULL AND {LATEST_AT_D}) hw ON hw.hh = h.hh"
+            " LEFT JOIN (SELECT village, safe, rid FROM f_water"
+            f"   WHERE village IS NOT NULL AND {VILLAGE_LATEST_AT_D}) vw ON vw.village = h.village"
             " WHERE hw.rid IS NOT NULL OR vw.rid IS NOT NULL",
             {"unsafe": ColumnKind.INT, "ids": ColumnKind.IDS},
         ),
         Fact(
             "jobless",
-            f"SELECT e.hh, count(*) AS k, {_ids('e.rid')} AS ids FROM"
-            f" (SELECT rid, hh, labour, day, status, {_latest('pid')} AS rn"
-            "   FROM f_employment WHERE hh IS NOT NULL AND day <= {d_day}) e"
+            f"SELECT e.hh, count(*) AS k, {_ids('e.rid')} AS ids FROM f_employment e"
             " JOIN hp ON hp.hh = e.hh"
-            " WHERE e.rn = 1 AND e.labour IN ('full', 'partial')"
-            " AND e.status IN ('unemployed', 'returned_home')"
+            f" WHERE e.hh IS NOT NULL AND {LATEST_AT_D}"
+            " AND e.labour IN ('full', 'partial') AND e.status IN ('unemployed', 'returned_home')"
             " AND {d_day} - e.day >= hp.unemp_days GROUP BY e.hh",
             HITS,
         ),
