@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         factories.add_user(session, "browser-township", "township", factories.TOWNSHIP_B)
         session.commit()
     settings = Settings(database_url=url, lake=folder / "lake", secret_key="browser-secret")
+    with serving(settings) as base:
+        yield base
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """Serve the app for `settings` in a thread on a free loopback port; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

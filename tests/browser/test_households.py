@@ -35,7 +35,7 @@ def test_sign_in_search_profile_and_language(page: Page, live_server: str) -> No
     # Switch to Chinese: the same page, translated, and it sticks.
     page.click("button[value=zh]")
     expect(page).to_have_url(f"{live_server}/households/H000002")
-    expect(page.locator("h2")).to_have_text("家庭成员")
+    expect(page.locator("h2").first).to_have_text("家庭成员")
     page.goto(f"{live_server}/households")
     expect(page.locator("h1")).to_have_text("农户")
     page.click("button[value=en]")
@@ -76,7 +76,7 @@ def test_profile_on_a_phone(browser, live_server: str) -> None:  # noqa: ANN001
     try:
         sign_in_phone(page, live_server)
         page.goto(f"{live_server}/households/H000001")
-        expect(page.locator("h2")).to_have_text("家庭成员")
+        expect(page.locator("h2").first).to_have_text("家庭成员")
         # Nothing but the members table (which scrolls inside its box) is wider than the screen.
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360

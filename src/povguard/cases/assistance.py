@@ -58,6 +58,12 @@ def _may_receive_measures(session: Session, household_id: str, green: bool, is_o
     return monitored or (green and is_open)
 
 
+def may_add_measures(session: Session, principal: Principal, case_id: int) -> bool:
+    """Whether the case's household may be given measures now (its role aside)."""
+    case = load_case(session, principal, case_id)
+    return _may_receive_measures(session, case.household_id, case.green_channel, case.is_open)
+
+
 def add_measure(
     session: Session, principal: Principal, case_id: int, data: MeasureCreate
 ) -> MeasureRead:
@@ -231,13 +237,16 @@ def list_referrals(
     *,
     region: str | None = None,
     overdue: bool = False,
+    household_id: str | None = None,
     today: dt.date | None = None,
 ) -> list[ReferralRead]:
-    """Referrals in scope; `overdue`: unanswered after their deadline."""
+    """Referrals in scope (of one household); `overdue`: unanswered after their deadline."""
     query = in_scope(sa.select(Referral), principal, Referral.village_code).order_by(Referral.id)
     wanted = region_prefix(principal, region)
     if wanted:
         query = query.where(Referral.village_code.startswith(wanted))
+    if household_id is not None:
+        query = query.where(Referral.household_id == household_id)
     if overdue:
         query = query.where(Referral.answer.is_(None), Referral.due_on < today_or(today))
     return [ReferralRead.model_validate(r) for r in session.scalars(query)]
@@ -298,6 +307,7 @@ __all__ = [
     "answer_referral",
     "list_measures",
     "list_referrals",
+    "may_add_measures",
     "plan_warnings",
     "quality_flags",
     "refer",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from povguard.core.errors import BadInput
+from povguard.core.errors import BadInput, NotFound
 
 MAX_BYTES = 10 * 1024 * 1024
 SIGNATURES = {
@@ -64,6 +64,15 @@ def save(store: Path, content: bytes) -> AttachmentRead:
             out.write(content)
         os.replace(temporary, target)
     return AttachmentRead(id=attachment_id, size=len(content), type=media_type)
+
+
+def read(store: Path, attachment_id: str) -> tuple[bytes, str]:
+    """The stored bytes of `attachment_id` and their media type (NotFound when not stored)."""
+    path = _path(store, attachment_id) if ATTACHMENT_ID.match(attachment_id) else None
+    if path is None or not path.is_file():
+        raise NotFound(f"attachment {attachment_id} not found")
+    content = path.read_bytes()
+    return content, detect_type(content)
 
 
 def check_known(store: Path, attachment_ids: list[str]) -> None:

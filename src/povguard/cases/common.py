@@ -20,8 +20,13 @@ def today_or(today: dt.date | None) -> dt.date:
     return today or dt.date.today()
 
 
+def may_write(principal: Principal) -> bool:
+    """Whether `principal`'s role may change cases (analysts, auditors and clerks only read)."""
+    return not (principal.read_only or principal.role is Role.CLERK)
+
+
 def require_writer(principal: Principal) -> None:
-    if principal.read_only or principal.role is Role.CLERK:
+    if not may_write(principal):
         raise Forbidden(f"role {principal.role.value} is read-only for cases")
 
 

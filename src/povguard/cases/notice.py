@@ -14,9 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from povguard.auth.principal import Principal
-from povguard.cases.enums import DISASTER_CAUSE_RE, CaseKind
+from povguard.cases.common import in_scope
+from povguard.cases.enums import DISASTER_CAUSE_RE, CaseKind, CaseState
+from povguard.cases.models import Case
 from povguard.cases.service import load_case
-from povguard.core.errors import BadInput
+from povguard.core.errors import BadInput, Conflict
 from povguard.households.models import Member
 
 CATEGORY_LABELS = {
@@ -112,6 +114,29 @@ def build_notice(
         end=start + dt.timedelta(days=span),
         entries=entries,
     )
+
+
+def batch_of(
+    session: Session, principal: Principal, case_id: int, *, today: dt.date | None = None
+) -> tuple[list[int], dt.date]:
+    """The cases published with `case_id` and the notice's first day.
+
+    A batch is the cases of one village and kind whose publicity started the same day; before
+    it starts, every case of that village and kind waiting at the publicity step.
+    """
+    case = load_case(session, principal, case_id)
+    start = case.publicity_started_on
+    if start is None and case.state != CaseState.PUBLICITY:
+        raise Conflict(f"case {case_id} has not reached the village publicity")
+    query = sa.select(Case.id).where(Case.village_code == case.village_code, Case.kind == case.kind)
+    if start is not None:
+        query = query.where(Case.publicity_started_on == start)
+    else:
+        query = query.where(
+            Case.state == CaseState.PUBLICITY.value, Case.publicity_started_on.is_(None)
+        )
+    ids = sorted(session.scalars(in_scope(query, principal, Case.village_code)))
+    return ids, start or today or dt.date.today()
 
 
 STYLE = """

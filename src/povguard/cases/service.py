@@ -401,6 +401,35 @@ def elimination_report(
     return build_report(session, case, evidence, today_or(today))
 
 
+def elimination_preview(
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    evidence: EliminationEvidence,
+    *,
+    today: dt.date | None = None,
+) -> EliminationReport:
+    """The elimination conditions of the household of any of its cases (a monitoring object's
+    identification case included), before an elimination case exists; nothing is stored."""
+    case = load_case(session, principal, case_id)
+    return build_report(session, case, evidence, today_or(today))
+
+
+def approval_report(
+    session: Session, principal: Principal, case_id: int, *, today: dt.date | None = None
+) -> EliminationReport | None:
+    """What the county approval of an elimination case will check on `today`: the evidence
+    stored at the cross-check, judged as `transition` judges it (None before the cross-check)."""
+    case = load_case(session, principal, case_id)
+    stored = case.elimination_check
+    if case.kind != CaseKind.ELIMINATION or not stored:
+        return None
+    evidence = EliminationEvidence.model_validate(stored["evidence"])
+    return build_report(
+        session, case, evidence, today_or(today), evidence_as_of=case.cross_checked_on
+    )
+
+
 # ---------------------------------------------------------------- transitions
 
 

@@ -46,6 +46,11 @@ def mask_phone(phone: str) -> str:
     return "*" * (len(phone) - len(visible)) + visible
 
 
+def mask_name(name: str) -> str:
+    """The surname kept, the given name hidden (张伟 → 张*), for roles without personal data."""
+    return name if len(name) <= 1 else name[0] + "*" * (len(name) - 1)
+
+
 def _in_scope(
     principal: Principal, column: InstrumentedAttribute[str] | sa.ColumnClause[Any]
 ) -> sa.ColumnElement[bool]:

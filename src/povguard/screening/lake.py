@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 import pyarrow.parquet as pq
 
 from povguard.core.errors import BadInput
@@ -75,3 +77,22 @@ def fingerprint(lake: Path, province: str) -> str:
             stat = path.stat()
             digest.update(f"{path.relative_to(lake)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def household_rows(
+    lake: Path, name: str, household_id: str, village_code: str
+) -> list[dict[str, Any]]:
+    """The lake rows of SPEC §3 file `name` that belong to one household (read from its
+    province's partition only); person-keyed feeds carry the household resolved at import."""
+    folder = table_folder(lake, name) / f"province={village_code[:2]}"
+    files = sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
+    frames = [  # scanned lazily: the filter is pushed down to the Parquet row groups
+        pl.scan_parquet(path, hive_partitioning=False)
+        .filter(pl.col("household_id") == household_id)
+        .collect()
+        for path in files
+        if "household_id" in pq.read_schema(path).names
+    ]
+    if not frames:
+        return []
+    return pl.concat(frames, how="diagonal_relaxed").to_dicts()

@@ -14,6 +14,7 @@ from povguard.web import errors
 from povguard.web.auth import api as auth_api
 from povguard.web.auth import pages as auth_pages
 from povguard.web.cases import api as cases_api
+from povguard.web.cases import pages as cases_pages
 from povguard.web.dashboard import pages as dashboard_pages
 from povguard.web.households import api as households_api
 from povguard.web.households import pages as households_pages
@@ -33,6 +34,7 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     screening_api,
     screening_pages,
     cases_api,
+    cases_pages,
     dashboard_pages,
 )
 

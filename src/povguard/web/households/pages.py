@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from povguard.auth.principal import Principal
 from povguard.households import service as households
 from povguard.households.schemas import HouseholdPage
+from povguard.web.cases.panel import build_household_panel
 from povguard.web.deps import PageUser, SessionDep
 from povguard.web.i18n import N_
 from povguard.web.navigation import NavEntry
@@ -74,12 +76,16 @@ def search_page(
 def build_profile_context(
     session: Session, principal: Principal, household_id: str
 ) -> dict[str, Any]:
-    """The profile page: the household (masked for the caller's role) and its members."""
+    """The profile page: the household (masked for the caller's role), its members, and its
+    cases with the form that opens one from a declaration or a visit."""
     household = households.get(session, principal, household_id)
     return {
         "active_nav": nav.key,
         "household": household,
         "in_household": sum(1 for member in household.members if member.in_household),
+        "case_panel": build_household_panel(
+            session, principal, household_id, today=dt.date.today()
+        ),
     }
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from povguard.auth.principal import Principal
+from povguard.cases.common import may_write
 from povguard.screening import runs
 from povguard.screening.rules import RULES
 from povguard.screening.schemas import RunRead
@@ -100,6 +101,8 @@ def build_run_context(
         "categories": CATEGORY_LABELS,
         "filters": filters,
         "clues": None,
+        "can_create_cases": may_write(principal),  # the clue table's "Create cases" button
+        "today": dt.date.today().isoformat(),
     }
     if run.state == "done":
         clues = runs.list_clues(
