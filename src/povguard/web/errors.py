@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from povguard.auth.errors import AuthenticationFailed, TooManyAttempts
 from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound, PovguardError
-from povguard.web.deps import LoginRequired
+from povguard.web.deps import PASSWORD_CHANGE_PATH, LoginRequired, PasswordChangeRequired
 from povguard.web.i18n import N_
 from povguard.web.security import CsrfFailed
 from povguard.web.templating import gettext_for, render
@@ -121,6 +121,14 @@ async def login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(location, status_code=303)
 
 
+async def password_change_required(request: Request, exc: Exception) -> Response:
+    if is_api(request):
+        return JSONResponse(error_body("password_change_required", str(exc)), 403)
+    if request.headers.get("HX-Request"):
+        return Response(status_code=200, headers={"HX-Redirect": PASSWORD_CHANGE_PATH})
+    return RedirectResponse(PASSWORD_CHANGE_PATH, status_code=303)
+
+
 async def csrf_failed(request: Request, exc: Exception) -> Response:
     title = N_("The form has expired; reload the page and try again")
     return error_response(request, 403, "csrf_failed", str(exc), title=title)
@@ -164,6 +172,7 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(PovguardError, domain_error)
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(PasswordChangeRequired, password_change_required)
     app.add_exception_handler(CsrfFailed, csrf_failed)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -19,7 +19,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/auth/token", response_model=Token, responses=api_errors(401, 422, 429))
+@router.post("/auth/token", response_model=Token, responses=api_errors(401, 403, 422, 429))
 def issue_token(
     request: Request,
     session: SessionDep,
@@ -34,6 +34,9 @@ def issue_token(
     if user is None:  # returned, not raised, so that the recorded failure is committed
         body = error_body("unauthorized", "wrong username or password")
         return JSONResponse(body, 401, headers={"WWW-Authenticate": "Bearer"})
+    if user.must_change_password:
+        message = "the password is temporary: sign in on the web and change it first"
+        return JSONResponse(error_body("password_change_required", message), 403)
     token = auth_service.issue_token(session, user, secret_key=settings.secret_key, purpose="api")
     return Token(access_token=token)
 
