@@ -146,6 +146,9 @@ def test_change_user_bad_input(client: TestClient, admin_headers: dict) -> None:
     )
     assert_error(client.get("/api/v1/users/abc", headers=admin_headers), 422, "validation_error")
     assert_error(
+        client.get(f"/api/v1/users/{2**63}", headers=admin_headers), 422, "validation_error"
+    )
+    assert_error(
         client.get("/api/v1/users", params={"size": 0}, headers=admin_headers),
         422,
         "validation_error",
@@ -161,6 +164,9 @@ def test_admin_cannot_lock_itself_out(client: TestClient) -> None:
     for body in ({"active": False}, {"role": "county", "region_code": factories.COUNTY_A}):
         response = client.patch(f"/api/v1/users/{own['id']}", json=body, headers=bearer(token))
         assert_error(response, 400, "bad_input")
+    reset = client.post(f"/api/v1/users/{own['id']}/password-reset", headers=bearer(token))
+    assert_error(reset, 400, "bad_input")
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -376,7 +382,7 @@ def test_temporary_password_must_be_changed_at_sign_in(
         "/account/password"
     )
     form = client.get("/account/password")
-    assert form.status_code == 200 and "temporary password" in form.text
+    assert form.status_code == 200 and 'data-testid="must-change"' in form.text
     mismatch = client.post(
         "/account/password",
         data={"current_password": temporary, "new_password": NEW_PASSWORD,

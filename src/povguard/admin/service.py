@@ -104,6 +104,8 @@ def change_user(
 def reset_password(session: Session, principal: Principal, user_id: int) -> tuple[UserRead, str]:
     """A temporary password (shown once, never stored in clear) to change at next sign-in."""
     require_admin(principal)
+    if user_id == principal.user_id:
+        raise BadInput("change your own password on the password page, not by a reset")
     password = auth_service.temporary_password()
     before, after = auth_service.set_password(session, user_id, password, must_change=True)
     _record(session, principal, "password_reset", before, after)

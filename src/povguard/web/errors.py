@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from povguard.auth.errors import AuthenticationFailed, TooManyAttempts
 from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound, PovguardError
@@ -150,17 +151,30 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
     titles = {404: N_("Not found"), 405: N_("The request is not valid")}
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
     return error_response(
         request,
         exc.status_code,
         codes.get(exc.status_code, "http_error"),
         str(exc.detail),
         title=titles.get(exc.status_code),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
 
 

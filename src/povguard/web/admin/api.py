@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from povguard.admin import service as admin
 from povguard.audit import service as audit
@@ -15,6 +14,7 @@ from povguard.auth.principal import Principal, Role
 from povguard.auth.schemas import UserRead
 from povguard.config import Settings
 from povguard.core.errors import NotFound
+from povguard.core.types import IsoDate
 from povguard.policy.service import PolicyBook, PolicyInForce, in_force, load_policy
 from povguard.screening.lake import policy_path
 from povguard.web.deps import CurrentUser, SessionDep, SettingsDep, require_roles
@@ -43,7 +43,7 @@ class UserChange(BaseModel):
 
     role: Role | None = None
     region_code: RegionCode | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class UserPage(BaseModel):
@@ -142,8 +142,8 @@ def list_audit(
     entity: Annotated[str | None, Query(max_length=40)] = None,
     entity_id: Annotated[str | None, Query(max_length=60)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
-    since: Annotated[dt.date | None, Query(description="first day included")] = None,
-    until: Annotated[dt.date | None, Query(description="last day included")] = None,
+    since: Annotated[IsoDate | None, Query(description="first day included")] = None,
+    until: Annotated[IsoDate | None, Query(description="last day included")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> audit.AuditPage:

@@ -19,7 +19,7 @@ from povguard.auth.service import TOKEN_MAX_AGE
 from povguard.config import Settings
 from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound
 from povguard.policy.service import in_force
-from povguard.web.admin.api import policy_book
+from povguard.web.admin.api import UserId, policy_book
 from povguard.web.deps import (
     PASSWORD_CHANGE_PATH,
     PageUser,
@@ -172,7 +172,7 @@ def user_page(
     request: Request,
     session: SessionDep,
     principal: PageUser,
-    user_id: int,
+    user_id: UserId,
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     _require_admin_page(principal)
@@ -184,7 +184,7 @@ def change_user(
     request: Request,
     session: SessionDep,
     principal: PageUser,
-    user_id: int,
+    user_id: UserId,
     role: Annotated[str, Form(max_length=12)],
     region_code: Annotated[str, Form(max_length=12)],
     active: Annotated[str, Form(pattern="^(yes|no)$")],
@@ -205,7 +205,7 @@ def change_user(
 
 @router.post("/admin/users/{user_id}/password-reset")
 def reset_password(
-    request: Request, session: SessionDep, principal: PageUser, user_id: int
+    request: Request, session: SessionDep, principal: PageUser, user_id: UserId
 ) -> Response:
     """Show the temporary password once, on this response only (never in a URL)."""
     _require_admin_page(principal)
