@@ -67,6 +67,12 @@ def test_admin_adds_a_user_who_signs_in_and_the_audit_log_shows_it(
     page.goto(f"{live_server}/admin/policy?province=530000000000&year=2024")
     expect(page.get_by_test_id("policy")).to_contain_text("monitoring_line")
     shoot(page, "policy")
+    page.goto(f"{live_server}/admin/audit")
+    page.click("button[value=zh]")
+    expect(page.locator("h1")).to_have_text("系统管理")
+    expect(page.locator("nav.admin-tabs")).to_contain_text("审计日志")
+    shoot(page, "audit-zh")
+    page.click("button[value=en]")
     assert page.console_errors == []
 
 
