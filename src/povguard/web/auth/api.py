@@ -27,7 +27,8 @@ def issue_token(
     username: Annotated[str, Form(min_length=1, max_length=200)],
     password: Annotated[str, Form(min_length=1, max_length=1000)],
 ) -> Any:
-    """A bearer token for a username and password (5 failures in 15 minutes → 429)."""
+    """A bearer token for a username and password (429 after 5 failures of a username, or 20
+    of any usernames, from one address in 15 minutes; 403 for a temporary password)."""
     user = auth_service.authenticate(
         session, username=username, password=password, address=client_address(request)
     )
