@@ -412,3 +412,13 @@ def test_sign_in_limited_per_address_across_usernames(client: TestClient) -> Non
     )
     assert_error(limited, 429, "rate_limited")
     assert limited.headers["Retry-After"] == "900"
+
+
+def test_method_not_allowed_names_every_method_of_the_path(
+    client: TestClient, admin_headers: dict
+) -> None:
+    response = client.delete("/api/v1/users", headers=admin_headers)
+    assert_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "GET, POST"
+    one = client.put("/api/v1/users/1", headers=admin_headers)
+    assert one.headers["Allow"] == "GET, PATCH"
