@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +24,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from povguard.auth.errors import AuthenticationFailed, TooManyAttempts
 from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound, PovguardError
@@ -151,14 +151,13 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def allowed_methods(request: Request) -> str:
-    """Every method some route takes at this path (Starlette names only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return ", ".join(sorted(methods))
+def allowed_methods(request: Request) -> str | None:
+    """Every method the API document gives this path (Starlette names one route's only)."""
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            return ", ".join(sorted(method.upper() for method in operations))
+    return None
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -166,8 +165,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
     titles = {404: N_("Not found"), 405: N_("The request is not valid")}
     headers = dict(exc.headers or {})
-    if exc.status_code == 405:
-        headers["Allow"] = allowed_methods(request)
+    allowed = allowed_methods(request) if exc.status_code == 405 else None
+    if allowed:
+        headers["Allow"] = allowed
     return error_response(
         request,
         exc.status_code,
