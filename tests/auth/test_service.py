@@ -213,3 +213,81 @@ def test_impossible_usernames_fail_without_a_query_or_a_record(
     new_user(session)
     assert authenticate(session, username=username) is None
     assert session.execute(sa.select(sa.func.count(LoginFailure.id))).scalar_one() == 0
+
+
+def test_rate_limit_per_address_across_usernames(session: Session) -> None:
+    new_user(session)
+    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    # Password spraying: four tries each on five names from one address (never 5 per name).
+    for index in range(service.MAX_ADDRESS_FAILURES):
+        name = f"guess{index % 5}"
+        assert authenticate(session, "wrong", username=name, now=start) is None
+    with pytest.raises(TooManyAttempts, match="from this address") as raised:
+        authenticate(session, now=start + dt.timedelta(minutes=1))  # even the right password
+    assert raised.value.retry_after == 900
+    assert authenticate(session, address="10.0.0.9", now=start + dt.timedelta(minutes=1))
+    assert authenticate(session, now=start + dt.timedelta(minutes=15, seconds=1))
+
+
+def test_list_users_filters_and_pages(session: Session) -> None:
+    new_user(session, "li.wei", "township", factories.TOWNSHIP_A)
+    new_user(session, "wang.fang", "county", factories.COUNTY_C)
+    new_user(session, "zhao.lei", "auditor", factories.COUNTY_A)
+    service.change_user(session, new_user(session, "old.hand", "cadre", factories.VILLAGE_A1).id,
+                        active=False)  # fmt: skip
+
+    def names(**filters: object) -> list[str]:
+        users, _ = service.list_users(session, service.UserFilter(**filters), page=1, size=50)  # type: ignore[arg-type]
+        return [user.username for user in users]
+
+    assert names() == ["li.wei", "old.hand", "wang.fang", "zhao.lei"]
+    assert names(region=factories.COUNTY_A) == ["li.wei", "old.hand", "zhao.lei"]
+    assert names(role=Role.COUNTY) == ["wang.fang"]
+    assert names(active=False) == ["old.hand"]
+    assert names(q="ANG") == ["wang.fang"]
+    assert names(q="%") == ["li.wei", "old.hand", "wang.fang", "zhao.lei"]
+    page, total = service.list_users(session, service.UserFilter(), page=2, size=3)
+    assert ([user.username for user in page], total) == (["zhao.lei"], 4)
+    with pytest.raises(BadInput):
+        names(region="53")
+
+
+def test_change_user_checks_role_and_region(session: Session) -> None:
+    user = new_user(session)
+    before, after = service.change_user(
+        session, user.id, role="county", region_code=factories.COUNTY_A
+    )
+    assert (before.role, after.role, after.region_code) == (
+        Role.TOWNSHIP, Role.COUNTY, factories.COUNTY_A,
+    )  # fmt: skip
+    with pytest.raises(BadInput):  # a county user needs a county code
+        service.change_user(session, user.id, region_code=factories.VILLAGE_A1)
+    with pytest.raises(BadInput):
+        service.change_user(session, user.id, role="king")
+    with pytest.raises(NotFound):
+        service.change_user(session, 999_999, active=False)
+    snapshot = service.snapshot(after)
+    assert "password_hash" not in snapshot and snapshot["role"] == "county"
+
+
+def test_set_password_then_change_own(session: Session) -> None:
+    user = new_user(session)
+    temporary = service.temporary_password()
+    assert len(temporary) == service.TEMPORARY_PASSWORD_LENGTH
+    _, after = service.set_password(session, user.id, temporary, must_change=True)
+    session.commit()
+    assert after.must_change_password
+    assert authenticate(session) is None  # the old password no longer works
+    assert authenticate(session, temporary).must_change_password
+    with pytest.raises(BadInput) as wrong:
+        service.change_own_password(session, user.id, current="nope", new="another long one")
+    assert wrong.value.field == "current_password"
+    with pytest.raises(BadInput) as short:
+        service.change_own_password(session, user.id, current=temporary, new="short")
+    assert short.value.field == "new_password"
+    changed = service.change_own_password(
+        session, user.id, current=temporary, new="another long one"
+    )
+    session.commit()
+    assert not changed.must_change_password
+    assert authenticate(session, "another long one") is not None

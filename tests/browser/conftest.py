@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from povguard.config import Settings
 from povguard.core.db import dispose_engines, engine_for
 from povguard.web.app import create_app
+from tests.conftest import EXAMPLES
 from tests.web import factories
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,6 +45,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with Session(engine_for(url)) as session:
         factories.add_user(session, "browser-township", "township", factories.TOWNSHIP_B)
         session.commit()
+    policy = folder / "lake" / "policy" / "policy.yaml"  # for the policy page
+    policy.parent.mkdir(parents=True)
+    policy.write_bytes((EXAMPLES / "screening-yunnan-2024" / "policy.yaml").read_bytes())
     settings = Settings(database_url=url, lake=folder / "lake", secret_key="browser-secret")
     with serving(settings) as base:
         yield base

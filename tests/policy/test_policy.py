@@ -62,3 +62,25 @@ def test_lookup_without_the_province_or_year_is_a_clear_error(tmp_path: Path) ->
         book.lookup("520102001001", 2024)
     with pytest.raises(BadInput, match="policy file not found"):
         load_policy(tmp_path / "missing.yaml")
+
+
+def test_in_force_marks_defaults_and_version() -> None:
+    from povguard.core.errors import NotFound
+    from povguard.policy.service import in_force
+
+    book = parse_policy(
+        "- {province: '530000000000', year: 2024, monitoring_line: 7260,"
+        " rural_disposable_income: 15147, publicity_days: 7}\n",
+        source="/somewhere/policy.yaml",
+    )
+    result = in_force(book, "530000000000", 2024)
+    values = {p.name: (p.value, p.is_default) for p in result.parameters}
+    assert values["monitoring_line"] == (Decimal("7260"), False)
+    assert values["publicity_days"] == (7, False)
+    assert values["stable_months"] == (6, True)
+    assert values["income_drop_ratio"] == (Decimal("0.3"), True)
+    assert (result.version, result.source) == (book.version, "policy.yaml")
+    with pytest.raises(NotFound):
+        in_force(book, "530000000000", 2025)
+    with pytest.raises(BadInput):
+        in_force(book, "530100000000", 2024)

@@ -2,6 +2,7 @@
 
 A user of one township (or village, or county) never reads a household or member record of
 another one: the list leaves it out and the profile answers 404 exactly like an unknown id.
+Audit rows follow the same subtrees (for the roles that may read them); users are admin-only.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from povguard.audit import service as audit_service
+from povguard.auth.principal import SYSTEM
+from povguard.core.db import engine_for
 from povguard.households.idnumber import mask
 from tests.web import factories
 from tests.web.test_api import assert_error, bearer
@@ -136,3 +141,51 @@ def test_page_scope_and_masking(
             assert household.member_names[1] not in profile.text
             search = client.get("/households", params={"q": household.member_names[1]})
             assert f'href="/households/{household_id}"' not in search.text
+
+
+@pytest.fixture
+def audited(database_url: str, seeded: dict) -> None:
+    """One audit row per seeded household, carrying its village as region."""
+    with Session(engine_for(database_url)) as session:
+        for household in seeded.values():
+            audit_service.record(
+                session, actor=SYSTEM, action="update", entity="household",
+                entity_id=household.household_id, before={"phone": "old"},
+                after={"phone": "new"}, region_code=household.village_code,
+            )  # fmt: skip
+        session.commit()
+
+
+@pytest.mark.parametrize(("role", "region", "visible"), MATRIX, ids=IDS)
+def test_audit_entries_and_users_by_role(
+    client: TestClient,
+    page_client_for: Callable,
+    token_for: Callable,
+    audited: None,
+    role: str,
+    region: str,
+    visible: list[str],
+) -> None:
+    headers = bearer(token_for(role, region))
+    page = page_client_for(role, region)
+    response = client.get("/api/v1/audit", params={"entity": "household"}, headers=headers)
+    audit_page = page.get("/admin/audit", params={"entity": "household"})
+    if role in ("auditor", "admin"):
+        # Auditors read the audit rows of their subtree only; admins read them all.
+        assert sorted(row["entity_id"] for row in response.json()["items"]) == visible
+        assert audit_page.status_code == 200
+        for household_id in ALL:
+            assert (household_id in audit_page.text) is (household_id in visible)
+    else:
+        assert_error(response, 403, "forbidden")
+        assert audit_page.status_code == 403
+    users = client.get("/api/v1/users", headers=headers)
+    one_user = client.get("/api/v1/users/1", headers=headers)
+    users_page = page.get("/admin/users")
+    if role == "admin":
+        assert users.status_code == 200 and users.json()["total"] >= 1
+        assert one_user.status_code == 200 and users_page.status_code == 200
+    else:  # users are administered by admins only (docs/admin.md)
+        assert_error(users, 403, "forbidden")
+        assert_error(one_user, 403, "forbidden")
+        assert users_page.status_code == 403

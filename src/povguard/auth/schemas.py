@@ -17,6 +17,7 @@ class UserRead(BaseModel):
     role: Role
     region_code: str
     active: bool
+    must_change_password: bool = False
     created_at: dt.datetime
 
     @field_validator("created_at")

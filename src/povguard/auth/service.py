@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -18,11 +21,12 @@ from povguard.auth.models import LoginFailure, User, utcnow
 from povguard.auth.principal import Principal, Role
 from povguard.auth.schemas import Me, UserRead
 from povguard.core.errors import BadInput, Conflict, NotFound
-from povguard.regions.codes import Level, is_valid_code, level_of
+from povguard.regions.codes import Level, is_valid_code, level_of, prefix
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,59}$")
 MIN_PASSWORD_LENGTH = 10
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per username from one address
+MAX_ADDRESS_FAILURES = 20  # per address, whatever usernames it tries (password spraying)
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 FAILURE_RETENTION = dt.timedelta(days=1)
 TOKEN_MAX_AGE = 12 * 3600  # seconds; a working day
@@ -122,13 +126,36 @@ def principal_for(session: Session, username: str) -> Principal:
     return UserRead.model_validate(user).principal()
 
 
-def _recent_failures(session: Session, username: str, address: str, now: dt.datetime) -> int:
+def _recent_failures(
+    session: Session, address: str, now: dt.datetime, username: str | None = None
+) -> int:
+    """Failures from `address` within FAILURE_WINDOW (for `username` only, when given)."""
     query = sa.select(sa.func.count(LoginFailure.id)).where(
-        LoginFailure.username == username,
-        LoginFailure.address == address,
-        LoginFailure.failed_at > now - FAILURE_WINDOW,
+        LoginFailure.address == address, LoginFailure.failed_at > now - FAILURE_WINDOW
     )
+    if username is not None:
+        query = query.where(LoginFailure.username == username)
     return int(session.execute(query).scalar_one())
+
+
+def _check_rate_limit(session: Session, username: str, address: str, now: dt.datetime) -> None:
+    retry_after = int(FAILURE_WINDOW.total_seconds())
+    if _recent_failures(session, address, now, username) >= MAX_FAILURES:
+        raise TooManyAttempts(
+            "too many failed sign-ins; try again in 15 minutes", retry_after=retry_after
+        )
+    if _recent_failures(session, address, now) >= MAX_ADDRESS_FAILURES:
+        raise TooManyAttempts(
+            "too many failed sign-ins from this address; try again in 15 minutes",
+            retry_after=retry_after,
+        )
+
+
+def _record_failure(session: Session, username: str, address: str, now: dt.datetime) -> None:
+    session.add(LoginFailure(username=username[:60], address=address[:64], failed_at=now))
+    # Keep the table small: rows older than a day no longer count for anything.
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.failed_at < now - FAILURE_RETENTION))
+    session.flush()
 
 
 def _verify_password(user: User | None, password: str) -> bool:
@@ -148,26 +175,18 @@ def authenticate(
 ) -> UserRead | None:
     """The user for these credentials, or None (the failure is recorded, so commit it).
 
-    Raises TooManyAttempts after MAX_FAILURES failures for this username from this address
-    within FAILURE_WINDOW, without looking at the password.
+    Raises TooManyAttempts, without looking at the password, after MAX_FAILURES failures for
+    this username from this address, or MAX_ADDRESS_FAILURES failures of any usernames from this
+    address, within FAILURE_WINDOW.
     """
     now = now or utcnow()
     if not USERNAME_RE.match(username):  # cannot name a user (PostgreSQL refuses NUL, too)
         _verify_password(None, password)  # the same time as any other failure
         return None
-    if _recent_failures(session, username, address, now) >= MAX_FAILURES:
-        raise TooManyAttempts(
-            "too many failed sign-ins; try again in 15 minutes",
-            retry_after=int(FAILURE_WINDOW.total_seconds()),
-        )
+    _check_rate_limit(session, username, address, now)
     user = session.execute(sa.select(User).where(User.username == username)).scalar()
     if not _verify_password(user, password) or user is None or not user.active:
-        session.add(LoginFailure(username=username[:60], address=address[:64], failed_at=now))
-        # Keep the table small: rows older than a day no longer count for anything.
-        session.execute(
-            sa.delete(LoginFailure).where(LoginFailure.failed_at < now - FAILURE_RETENTION)
-        )
-        session.flush()
+        _record_failure(session, username, address, now)
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
@@ -230,3 +249,110 @@ def describe(session: Session, principal: Principal) -> Me:
         sees_personal_data=principal.sees_personal_data,
         read_only=principal.read_only,
     )
+
+
+# Administration (SPEC §1 admin). These change rows only; povguard.admin checks the caller's
+# role and writes the audit rows.
+
+TEMPORARY_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TEMPORARY_PASSWORD_LENGTH = 14
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    role: Role | None = None
+    region: str | None = None  # users whose region lies in this subtree
+    active: bool | None = None
+    q: str | None = None  # part of the username
+
+
+def snapshot(user: UserRead) -> dict[str, Any]:
+    """What the audit log keeps of a user: never the password hash."""
+    return user.model_dump(include={"username", "role", "region_code", "active",
+                                    "must_change_password"})  # fmt: skip
+
+
+def list_users(
+    session: Session, filters: UserFilter, *, page: int, size: int
+) -> tuple[list[UserRead], int]:
+    """One page of users matching `filters`, by username, and how many match in all."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if filters.role is not None:
+        conditions.append(User.role == filters.role.value)
+    if filters.region:
+        if not is_valid_code(filters.region):
+            raise BadInput(f"region {filters.region!r} is not a 12-digit code", field="region")
+        conditions.append(User.region_code.startswith(prefix(filters.region)))
+    if filters.active is not None:
+        conditions.append(User.active.is_(filters.active))
+    if filters.q:
+        pattern = "%" + filters.q.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+        conditions.append(User.username.ilike(pattern, escape="\\"))
+    total = session.execute(sa.select(sa.func.count(User.id)).where(*conditions)).scalar_one()
+    query = (
+        sa.select(User).where(*conditions).order_by(User.username)
+        .offset((page - 1) * size).limit(size)
+    )  # fmt: skip
+    return [UserRead.model_validate(user) for user in session.scalars(query)], int(total)
+
+
+def _stored(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def change_user(
+    session: Session,
+    user_id: int,
+    *,
+    role: str | None = None,
+    region_code: str | None = None,
+    active: bool | None = None,
+) -> tuple[UserRead, UserRead]:
+    """Change a user's role, region or active flag; the user before and after."""
+    user = _stored(session, user_id)
+    before = UserRead.model_validate(user)
+    new_role = parse_role(role) if role is not None else Role(user.role)
+    new_region = region_code if region_code is not None else user.region_code
+    if new_role.value != user.role or new_region != user.region_code:
+        _check_region(session, new_role, new_region)
+    user.role = new_role.value
+    user.region_code = new_region
+    if active is not None:
+        user.active = active
+    session.flush()
+    return before, UserRead.model_validate(user)
+
+
+def temporary_password() -> str:
+    return "".join(
+        secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(TEMPORARY_PASSWORD_LENGTH)
+    )
+
+
+def set_password(
+    session: Session, user_id: int, password: str, *, must_change: bool
+) -> tuple[UserRead, UserRead]:
+    """Give a user a new password (older tokens stop working); the user before and after."""
+    user = _stored(session, user_id)
+    before = UserRead.model_validate(user)
+    _check_credentials(user.username, password)
+    user.password_hash = _hasher.hash(password)
+    user.must_change_password = must_change
+    session.flush()
+    return before, UserRead.model_validate(user)
+
+
+def change_own_password(session: Session, user_id: int, *, current: str, new: str) -> UserRead:
+    """The signed-in user replaces its password (after checking the current one)."""
+    user = _stored(session, user_id)
+    if not _verify_password(user, current):
+        raise BadInput("the current password is wrong", field="current_password")
+    if new == current:
+        raise BadInput("the new password must differ from the current one", field="new_password")
+    try:
+        return set_password(session, user_id, new, must_change=False)[1]
+    except BadInput as exc:
+        raise BadInput(str(exc), field="new_password") from exc

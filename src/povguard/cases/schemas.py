@@ -23,6 +23,7 @@ from povguard.cases.enums import (
     ReferralProgram,
     is_cause,
 )
+from povguard.core.types import IsoDate
 
 Text = Annotated[str, Field(max_length=2000)]
 
@@ -51,7 +52,7 @@ class CaseCreate(_In):
     category: Category | None = None
     causes: list[str] = Field(default_factory=list)
     serious_illness: bool = False  # with cause 01: opens the green channel
-    received_on: dt.date | None = None
+    received_on: IsoDate | None = None
     note: Text = ""
 
     @field_validator("causes")
@@ -88,7 +89,7 @@ class TransitionIn(_In):
     version: int = Field(ge=1)
     comment: Text = ""
     attachments: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list)
-    on: dt.date | None = None  # the day the step took place (default: today)
+    on: IsoDate | None = None  # the day the step took place (default: today)
     authorisation_signed: bool = False  # record_visit
     category: Category | None = None  # approve (identification)
     causes: list[str] | None = None  # approve (identification)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from povguard.core.errors import BadInput
-from povguard.policy.schema import PolicyEntry
-from povguard.regions.codes import province_of
+from povguard.core.errors import BadInput, NotFound
+from povguard.policy.schema import PARAMETERS, PolicyEntry
+from povguard.regions.codes import Level, level_of, province_of
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,41 @@ def load_policy(path: Path) -> PolicyBook:
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path}: not UTF-8 text") from exc
     return parse_policy(text, source=str(path))
+
+
+class ParameterInForce(BaseModel):
+    name: str
+    value: Decimal | int
+    is_default: bool  # the SPEC §5 default, not written in the policy file
+
+
+class PolicyInForce(BaseModel):
+    """The §5 parameters in force for one province and year, and the file's version."""
+
+    province: str
+    year: int
+    version: str
+    source: str
+    parameters: list[ParameterInForce]
+
+
+def in_force(book: PolicyBook, province: str, year: int) -> PolicyInForce:
+    """The entry for `province` (a 12-digit province code) and `year`, defaults marked."""
+    if level_of(province) is not Level.PROVINCE:
+        raise BadInput(f"{province!r} is not a 12-digit province code", field="province")
+    entry = book.entries.get((province, year))
+    if entry is None:
+        raise NotFound(f"no policy for province {province} and year {year}")
+    parameters = [
+        ParameterInForce(
+            name=name, value=getattr(entry, name), is_default=name not in entry.model_fields_set
+        )
+        for name in PARAMETERS
+    ]
+    return PolicyInForce(
+        province=province,
+        year=year,
+        version=book.version,
+        source=Path(book.source).name,
+        parameters=parameters,
+    )

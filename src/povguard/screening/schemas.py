@@ -8,11 +8,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from povguard.core.types import IsoDate
+
 
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: dt.date = Field(description="Screening date D")
+    as_of: IsoDate = Field(description="Screening date D")
     region: str = Field(
         pattern=r"^\d{12}$", description="12-digit code of the region to screen (its subtree)"
     )

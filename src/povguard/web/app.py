@@ -11,6 +11,8 @@ from fastapi.staticfiles import StaticFiles
 from povguard import __version__
 from povguard.config import Settings, get_settings
 from povguard.web import errors
+from povguard.web.admin import api as admin_api
+from povguard.web.admin import pages as admin_pages
 from povguard.web.auth import api as auth_api
 from povguard.web.auth import pages as auth_pages
 from povguard.web.cases import api as cases_api
@@ -36,6 +38,8 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     cases_api,
     cases_pages,
     dashboard_pages,
+    admin_api,
+    admin_pages,
 )
 
 

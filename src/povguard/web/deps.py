@@ -25,6 +25,13 @@ class LoginRequired(Exception):
     """No valid credentials: 401 for the API, a redirect to /login for pages."""
 
 
+class PasswordChangeRequired(Exception):
+    """A signed-in user with a temporary password: pages send it to PASSWORD_CHANGE_PATH."""
+
+
+PASSWORD_CHANGE_PATH = "/account/password"
+
+
 async def get_settings_of(request: Request) -> Settings:  # no I/O: no thread hop
     settings: Settings = request.app.state.settings
     return settings
@@ -78,6 +85,9 @@ def optional_page_user(
     principal = user.principal()
     request.state.principal = principal
     request.state.me = auth_service.describe(session, principal)
+    request.state.must_change_password = user.must_change_password
+    if user.must_change_password and request.url.path != PASSWORD_CHANGE_PATH:
+        raise PasswordChangeRequired("change the temporary password first")
     return principal
 
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from povguard.auth.errors import AuthenticationFailed, TooManyAttempts
 from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound, PovguardError
-from povguard.web.deps import LoginRequired
+from povguard.web.deps import PASSWORD_CHANGE_PATH, LoginRequired, PasswordChangeRequired
 from povguard.web.i18n import N_
 from povguard.web.security import CsrfFailed
 from povguard.web.templating import gettext_for, render
@@ -121,6 +122,14 @@ async def login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(location, status_code=303)
 
 
+async def password_change_required(request: Request, exc: Exception) -> Response:
+    if is_api(request):
+        return JSONResponse(error_body("password_change_required", str(exc)), 403)
+    if request.headers.get("HX-Request"):
+        return Response(status_code=200, headers={"HX-Redirect": PASSWORD_CHANGE_PATH})
+    return RedirectResponse(PASSWORD_CHANGE_PATH, status_code=303)
+
+
 async def csrf_failed(request: Request, exc: Exception) -> Response:
     title = N_("The form has expired; reload the page and try again")
     return error_response(request, 403, "csrf_failed", str(exc), title=title)
@@ -142,17 +151,30 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def allowed_methods(request: Request) -> str | None:
+    """Every method the API document gives this path (Starlette names one route's only)."""
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            return ", ".join(sorted(method.upper() for method in operations))
+    return None
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
     titles = {404: N_("Not found"), 405: N_("The request is not valid")}
+    headers = dict(exc.headers or {})
+    allowed = allowed_methods(request) if exc.status_code == 405 else None
+    if allowed:
+        headers["Allow"] = allowed
     return error_response(
         request,
         exc.status_code,
         codes.get(exc.status_code, "http_error"),
         str(exc.detail),
         title=titles.get(exc.status_code),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
 
 
@@ -164,6 +186,7 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(PovguardError, domain_error)
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(PasswordChangeRequired, password_change_required)
     app.add_exception_handler(CsrfFailed, csrf_failed)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from povguard.auth import service as auth_service
 from povguard.auth.service import TOKEN_MAX_AGE
 from povguard.web.auth.api import client_address
-from povguard.web.deps import OptionalPageUser, SessionDep, SettingsDep
+from povguard.web.deps import PASSWORD_CHANGE_PATH, OptionalPageUser, SessionDep, SettingsDep
 from povguard.web.i18n import LANG_COOKIE, LANGUAGES, N_
 from povguard.web.security import SESSION_COOKIE, set_cookie, verify_csrf
 from povguard.web.templating import gettext_for, render
@@ -63,7 +63,8 @@ def login(
     token = auth_service.issue_token(
         session, user, secret_key=settings.secret_key, purpose="session"
     )
-    response = RedirectResponse(safe_next(next), status_code=303)
+    target = PASSWORD_CHANGE_PATH if user.must_change_password else safe_next(next)
+    response = RedirectResponse(target, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, token, max_age=TOKEN_MAX_AGE)
     return response
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
 from povguard.cases import assistance, attachments
@@ -22,6 +23,8 @@ from povguard.screening.lake import policy_path
 from povguard.web.deps import CurrentUser, SessionDep, SettingsDep
 from povguard.web.errors import api_errors
 
+# Bounded, so that an id no database integer can hold is a 422 rather than a driver error.
+CaseId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 
@@ -59,8 +62,8 @@ def list_cases(
     return cases.list_cases(session, principal, region=region, state=state, overdue=overdue)
 
 
-@router.get("/cases/{case_id}", response_model=CaseRead, responses=api_errors(401, 404))
-def get_case(session: SessionDep, principal: CurrentUser, case_id: int) -> CaseRead:
+@router.get("/cases/{case_id}", response_model=CaseRead, responses=api_errors(401, 404, 422))
+def get_case(session: SessionDep, principal: CurrentUser, case_id: CaseId) -> CaseRead:
     """The case with its steps, state, deadlines, version and the caller's allowed actions."""
     return cases.get(session, principal, case_id)
 
@@ -71,7 +74,7 @@ def take_step(
     session: SessionDep,
     settings: SettingsDep,
     principal: CurrentUser,
-    case_id: int,
+    case_id: CaseId,
     body: TransitionIn,
 ) -> CaseRead:
     """One procedure step of SPEC §7; a stale `version` or an illegal step is a 409.
@@ -98,7 +101,7 @@ async def upload_attachment(
 @router.post("/cases/{case_id}/measures", status_code=201, response_model=MeasureRead,
              responses=api_errors(400, 401, 403, 404, 409, 422))  # fmt: skip
 def add_measure(
-    session: SessionDep, principal: CurrentUser, case_id: int, body: MeasureCreate
+    session: SessionDep, principal: CurrentUser, case_id: CaseId, body: MeasureCreate
 ) -> MeasureRead:
     """An assistance measure of SPEC §8 for the case's household."""
     return assistance.add_measure(session, principal, case_id, body)

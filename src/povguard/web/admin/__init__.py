@@ -1,0 +1,1 @@
+"""Administration: users, the policy in force and the audit log."""
