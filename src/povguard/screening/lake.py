@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from povguard.core.errors import BadInput
 from povguard.interchange.spec import FILES, REGISTRY_FILES
+from povguard.policy.service import PolicyBook, load_policy
 from povguard.screening.dataset import REQUIRED_FILES, SourceFile
 
 POLICY = Path("policy") / "policy.yaml"
@@ -66,6 +67,12 @@ def locate_lake(lake: Path, province: str | None = None) -> dict[str, SourceFile
 
 def policy_path(lake: Path) -> Path:
     return lake / POLICY
+
+
+def lake_policy(lake: Path) -> PolicyBook | None:
+    """The policy file imported with the lake, if one was."""
+    path = policy_path(lake)
+    return load_policy(path) if path.exists() else None
 
 
 def fingerprint(lake: Path, province: str) -> str:

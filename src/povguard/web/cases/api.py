@@ -17,20 +17,14 @@ from povguard.cases.enums import CaseState
 from povguard.cases.schemas import CaseCreate, CaseRead, MeasureCreate, MeasureRead, TransitionIn
 from povguard.cases.summary import RegionSummary, region_summary
 from povguard.config import Settings
-from povguard.policy.service import PolicyBook, load_policy
 from povguard.screening import runs
-from povguard.screening.lake import policy_path
+from povguard.screening.lake import lake_policy
 from povguard.web.deps import CurrentUser, SessionDep, SettingsDep
 from povguard.web.errors import api_errors
 
 # Bounded, so that an id no database integer can hold is a 422 rather than a driver error.
 CaseId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 router = APIRouter(prefix="/api/v1", tags=["cases"])
-
-
-def _policy(settings: Settings) -> PolicyBook | None:
-    path = policy_path(settings.lake)
-    return load_policy(path) if path.exists() else None
 
 
 @router.post("/cases", status_code=201, response_model=CaseRead,
@@ -46,7 +40,7 @@ def open_case(
             "rules": body.rules or clue.rules,
             "category": body.category or clue.category,
         })  # fmt: skip
-    case, created = cases.create(session, principal, body, policy=_policy(settings))
+    case, created = cases.create(session, principal, body, policy=lake_policy(settings.lake))
     return JSONResponse(status_code=201 if created else 200, content=case.model_dump(mode="json"))
 
 

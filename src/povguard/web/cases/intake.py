@@ -17,8 +17,8 @@ from povguard.config import Settings
 from povguard.core.errors import BadInput, Conflict, NotFound
 from povguard.policy.service import PolicyBook
 from povguard.screening import runs
+from povguard.screening.lake import lake_policy
 from povguard.web.cases import forms
-from povguard.web.cases.api import _policy
 
 MAX_CLUES = 200  # clues taken up by one "Create cases" click
 
@@ -66,7 +66,7 @@ def build_created_context(
     if len(clue_ids) > MAX_CLUES:
         raise BadInput(f"at most {MAX_CLUES} clues at a time", field="clue_id")
     received_on = forms.received_on(fields.get("received_on"), today)
-    policy = _policy(settings)
+    policy = lake_policy(settings.lake)
     results = [
         _clue_outcome(session, principal, settings, clue_id, received_on, policy)
         for clue_id in clue_ids

@@ -26,8 +26,9 @@ from povguard.cases.enums import CaseKind, CaseSource, MeasureStatus
 from povguard.cases.schemas import CaseCreate
 from povguard.config import Settings
 from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound, PovguardError
+from povguard.screening.lake import lake_policy
 from povguard.web.cases import forms
-from povguard.web.cases.api import _policy, attachment_store
+from povguard.web.cases.api import attachment_store
 from povguard.web.cases.context import (
     FormError,
     build_case_context,
@@ -144,7 +145,7 @@ def case_response(
 ) -> Response:
     """The case page (or, for htmx, its `#case` block) with an optional error or message."""
     context = build_case_context(
-        session, principal, case_id, lake=settings.lake, policy=_policy(settings),
+        session, principal, case_id, lake=settings.lake, policy=lake_policy(settings.lake),
         today=dt.date.today(), submitted=submitted, error=error, flash=flash,
     )  # fmt: skip
     template = "cases/_case.html" if is_htmx(request) else "cases/case.html"
@@ -343,7 +344,7 @@ def start_elimination(
         note = (fields.get("note") or "")[:2000]
         data = CaseCreate(household_id=case.household_id, source=CaseSource.CADRE_VISIT,
                           kind=CaseKind.ELIMINATION, note=note)  # fmt: skip
-        created, _ = cases.create(session, principal, data, policy=_policy(settings))
+        created, _ = cases.create(session, principal, data, policy=lake_policy(settings.lake))
     except (Conflict, BadInput, Forbidden) as exc:
         return refused(request, session, settings, principal, case_id,
                        form="elimination", exc=exc, submitted=fields)  # fmt: skip
@@ -435,7 +436,7 @@ def open_from_household(
     try:
         forms.received_on(fields.get("received_on"), today)
         data = forms.declaration(fields, household_id=household_id)
-        case, _ = cases.create(session, principal, data, policy=_policy(settings))
+        case, _ = cases.create(session, principal, data, policy=lake_policy(settings.lake))
     except (Conflict, BadInput, Forbidden) as exc:
         session.rollback()
         context = build_profile_context(session, principal, household_id)
