@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from povguard import __version__
 from povguard.config import Settings, get_settings
 from povguard.web import errors
+from povguard.web.analytics import api as analytics_api
 from povguard.web.auth import api as auth_api
 from povguard.web.auth import pages as auth_pages
 from povguard.web.cases import api as cases_api
@@ -34,6 +35,7 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     screening_pages,
     cases_api,
     dashboard_pages,
+    analytics_api,
 )
 
 
