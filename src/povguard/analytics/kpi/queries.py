@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +27,7 @@ from povguard.cases.enums import (
 )
 from povguard.cases.models import Case, Measure, MonitoringObject
 from povguard.households.models import Household, Member
+from povguard.regions.models import Region
 
 MonthKey = tuple[int, int]
 
@@ -215,3 +216,41 @@ def quality_flags(session: Session, prefix: str, end: dt.date) -> dict[str, int]
     for name in ("eliminated_below_line", "eliminated_within_2_months"):
         flags.setdefault(name, 0)
     return dict(sorted(flags.items()))
+
+
+def object_rows(session: Session, prefix: str, end: dt.date) -> Iterator[sa.RowMapping]:
+    """Monitoring objects identified by `end`, with village, head and measures (streamed)."""
+    village = sa.select(Region.name).where(Region.code == MonitoringObject.village_code)
+    head = (
+        sa.select(Member.name)
+        .where(Member.household_id == MonitoringObject.household_id, Member.relation == "head")
+        .order_by(Member.in_household.desc(), Member.member_id)
+        .limit(1)
+    )
+    given = frozenset(s.value for s in GIVEN_STATUSES)
+    measures = sa.select(sa.func.count(Measure.id)).where(
+        Measure.household_id == MonitoringObject.household_id, Measure.status.in_(sorted(given))
+    )
+    query = (
+        sa.select(
+            MonitoringObject.household_id,
+            MonitoringObject.village_code,
+            village.scalar_subquery().label("village_name"),
+            head.scalar_subquery().label("head_name"),
+            Household.head_id_number,
+            MonitoringObject.category,
+            MonitoringObject.causes,
+            status_on(end).label("status"),
+            MonitoringObject.identified_on,
+            sa.case((MonitoringObject.eliminated_on <= end, MonitoringObject.eliminated_on)).label(
+                "eliminated_on"
+            ),
+            MonitoringObject.secured_by_social_security,
+            measures.scalar_subquery().label("measures"),
+        )
+        .join(Household, Household.household_id == MonitoringObject.household_id)
+        .where(*_objects_by_end(prefix, end))
+        .order_by(MonitoringObject.village_code, MonitoringObject.household_id)
+        .execution_options(yield_per=2000)
+    )
+    yield from session.execute(query).mappings()

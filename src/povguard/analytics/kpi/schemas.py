@@ -77,3 +77,20 @@ class RegionSummary(BaseModel):
     latest_run: str | None
     clues: int
     clues_by_rule: dict[str, int]
+
+
+class ObjectRow(BaseModel):
+    """One monitoring object as exports and printed lists show it."""
+
+    household_id: str
+    village_code: str
+    village_name: str | None
+    head_name: str | None
+    head_id_number: str | None = Field(description="masked unless the caller's role needs it")
+    category: str
+    causes: list[str]
+    status: str
+    identified_on: dt.date
+    eliminated_on: dt.date | None
+    secured_by_social_security: bool
+    measures: int = Field(description="assistance measures given (in progress or done)")

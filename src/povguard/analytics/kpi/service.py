@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import statistics
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -15,11 +16,19 @@ from sqlalchemy.orm import Session
 
 from povguard.analytics.kpi import queries
 from povguard.analytics.kpi.period import Period
-from povguard.analytics.kpi.schemas import DurationStats, Kpis, MonthCounts, RegionSummary, RuleKpi
+from povguard.analytics.kpi.schemas import (
+    DurationStats,
+    Kpis,
+    MonthCounts,
+    ObjectRow,
+    RegionSummary,
+    RuleKpi,
+)
 from povguard.auth.principal import Principal
 from povguard.cases.enums import OPEN_STATES, CaseKind, CaseState
 from povguard.cases.service import count_overdue
 from povguard.core.errors import BadInput, NotFound
+from povguard.households import idnumber
 from povguard.regions.codes import is_valid_code, prefix
 from povguard.regions.models import Region
 from povguard.screening import runs
@@ -230,3 +239,23 @@ def child_regions(session: Session, principal: Principal, code: str) -> list[Reg
 def region_name(session: Session, code: str) -> str:
     region = session.get(Region, code)
     return region.name if region else code
+
+
+def iter_objects(
+    session: Session,
+    principal: Principal,
+    code: str,
+    *,
+    end: dt.date | None = None,
+    always_mask: bool = False,
+) -> Iterator[ObjectRow]:
+    """Monitoring objects of region `code` identified by `end` (default: all), streamed; ID
+    numbers are masked unless the caller's role sees personal data (always, for printing)."""
+    scope = region_prefix(principal, code)
+    mask = always_mask or not principal.sees_personal_data
+    for row in queries.object_rows(session, scope, end or dt.date.max):
+        values = dict(row)
+        if mask and values["head_id_number"]:
+            values["head_id_number"] = idnumber.mask(values["head_id_number"])
+        values["measures"] = int(values["measures"] or 0)
+        yield ObjectRow.model_validate(values)
