@@ -19,6 +19,8 @@ from povguard.web.dashboard import pages as dashboard_pages
 from povguard.web.households import api as households_api
 from povguard.web.households import pages as households_pages
 from povguard.web.navigation import NavEntry
+from povguard.web.reports import api as reports_api
+from povguard.web.reports import pages as reports_pages
 from povguard.web.screening import api as screening_api
 from povguard.web.screening import pages as screening_pages
 from povguard.web.security import SecurityMiddleware
@@ -36,6 +38,8 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     cases_api,
     dashboard_pages,
     analytics_api,
+    reports_api,
+    reports_pages,
 )
 
 
