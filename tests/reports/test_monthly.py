@@ -3,6 +3,7 @@ the key figures and masked ID numbers only."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -35,6 +36,14 @@ def test_monthly_report_pages_and_text(history: Session, tmp_path: Path) -> None
     assert pages == len(PdfReader(out).pages) >= 3
     assert shares == sorted(shares) and shares[-1] == 0.9
     text = pdf_text(out)
+    sections = text.split("\f")  # pdftotext ends every page with a form feed
+    assert "主要指标" in sections[0] and "本年各月新识别与风险消除" in sections[0]
+    assert (
+        next(i for i, page in enumerate(sections) if "各地区主要指标" in page) < len(sections) - 2
+    )
+    assert "监测对象名单" in sections[-2] or "监测对象名单" in sections[-3]
+    footers = [re.findall(r"第\s*(\d+)\s*页\s*/\s*共\s*(\d+)\s*页", page) for page in sections]
+    assert [f[0] for f in footers if f] == [(str(n), str(pages)) for n in range(1, pages + 1)]
     figures = kpi.kpis(
         history, factories.COUNTY_OFFICER, factories.COUNTY, single_month(MONTH), lake=tmp_path
     )
