@@ -25,6 +25,7 @@ SPAN = {"from": "2024-01", "to": "2024-12"}
 
 def test_kpi_table_totals_equal_the_kpis(history: Session, tmp_path: Path) -> None:
     out = tmp_path / "kpis.xlsx"
+    shares: list[float] = []
     rows = service.build(
         history,
         factories.COUNTY_OFFICER,
@@ -33,7 +34,9 @@ def test_kpi_table_totals_equal_the_kpis(history: Session, tmp_path: Path) -> No
         SPAN,
         out,
         lake=tmp_path,
+        progress=shares.append,
     )
+    assert shares == pytest.approx([0.5, 0.95])  # one step per township
     sheet = load_workbook(out).worksheets[0]
     assert sheet.freeze_panes == "B2"
     header = [cell.value for cell in sheet[1]]
@@ -129,6 +132,9 @@ def test_clue_export_is_scoped(history: Session, tmp_path: Path) -> None:
     assert rows[0][4] == 5100.5
     with pytest.raises(NotFound):
         service.check_request(history, factories.TOWNSHIP_B_OFFICER, request)
+    everywhere = tmp_path / "all.xlsx"
+    assert service.build(history, factories.ADMIN, ReportKind.CLUES, kpi.NATIONAL,
+                         {"run_id": run.id}, everywhere, lake=tmp_path) == 3  # fmt: skip
 
 
 @pytest.mark.parametrize(

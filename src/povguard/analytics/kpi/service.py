@@ -241,6 +241,14 @@ def region_name(session: Session, code: str) -> str:
     return region.name if region else code
 
 
+def count_objects(
+    session: Session, principal: Principal, code: str, *, end: dt.date | None = None
+) -> int:
+    """How many monitoring objects region `code` has, identified by `end` (default: all)."""
+    groups = queries.object_groups(session, region_prefix(principal, code), end or dt.date.max)
+    return sum(count for *_, count in groups)
+
+
 def iter_objects(
     session: Session,
     principal: Principal,
