@@ -188,3 +188,24 @@ def test_scope(seeded: Session) -> None:
 def test_bad_periods(first: str, last: str) -> None:
     with pytest.raises(BadInput):
         period(first, last)
+
+
+@pytest.mark.parametrize("region", [factories.COUNTY, factories.TOWNSHIP_A, factories.CITY])
+def test_grouped_children_equal_one_region_at_a_time(seeded: Session, region: str) -> None:
+    span = period("2024-02", "2024-09")
+    grouped = kpi.kpis_by_child(seeded, factories.ADMIN, region, span, lake=Path("/x"), today=TODAY)
+    assert [child.code for child, _ in grouped] == [
+        c.code for c in kpi.child_regions(seeded, factories.ADMIN, region)
+    ]
+    assert grouped
+    for child, figures in grouped:
+        alone = kpi.kpis(seeded, factories.ADMIN, child.code, span, lake=Path("/x"), today=TODAY)
+        assert figures == alone
+    assert (
+        sum(f.objects for _, f in grouped)
+        == kpi.kpis(seeded, factories.ADMIN, region, span, lake=Path("/x"), today=TODAY).objects
+    )
+    township_b = kpi.kpis_by_child(
+        seeded, factories.TOWNSHIP_B_OFFICER, factories.TOWNSHIP_B, span, lake=Path("/x")
+    )
+    assert {child.code for child, _ in township_b} == {factories.VILLAGE_B}

@@ -99,18 +99,10 @@ def collect(
     year = Period(dt.date(period.start.year, 1, 1), period.end)
     own = kpi.kpis(session, principal, code, period, lake=lake, today=today)
     year_kpis = kpi.kpis(session, principal, code, year, lake=lake, today=today)
-    children = kpi.child_regions(session, principal, code)
-    rows = []
-    for index, child in enumerate(children, start=1):
-        rows.append(
-            (
-                child.code,
-                child.name,
-                kpi.kpis(session, principal, child.code, period, lake=lake, today=today),
-            )
-        )
-        if progress:
-            progress(0.1 + 0.4 * index / len(children))
+    children = kpi.kpis_by_child(session, principal, code, period, lake=lake, today=today)
+    rows = [(region.code, region.name, figures) for region, figures in children]
+    if progress:
+        progress(0.5)
     name = kpi.region_name(session, code)
     return MonthlyData(code, name, own, year_kpis, rows, today or dt.date.today())
 

@@ -134,13 +134,14 @@ def _kpi_table(
 ) -> int:  # fmt: skip
     span = period(params["from"], params["to"])
     total = kpi.kpis(session, principal, region, span, lake=lake, today=today)
-    children = []
-    below = kpi.child_regions(session, principal, region)
-    for index, child in enumerate(below, start=1):
-        child_kpis = kpi.kpis(session, principal, child.code, span, lake=lake, today=today)
-        children.append((child.code, child.name, child_kpis))
-        if progress:
-            progress(0.05 + 0.9 * index / len(below))
+    children = [
+        (child.code, child.name, figures)
+        for child, figures in kpi.kpis_by_child(
+            session, principal, region, span, lake=lake, today=today
+        )
+    ]
+    if progress:
+        progress(0.9)
     name = kpi.region_name(session, region)
     return excel.write_kpis(out, (region, name, total), children)
 

@@ -1,16 +1,19 @@
 """The SQL of the KPIs (SQLAlchemy Core, the same on SQLite and PostgreSQL).
 
-Every function takes the region's code prefix (`""` for the whole country) and the period's
-first and last day; stocks are counted on the last day, flows inside the period. Scope checks
-belong to `service.py`.
+Every function takes an `Area`: the region's code prefix (`""` for the whole country) and the
+length of the code prefix to group by, so one query answers for a region (`depth` = its own
+prefix length) or for all its child regions at once (`depth` = the children's); results are
+keyed by that prefix. Stocks are counted on the period's last day, flows inside the period.
+Scope checks belong to `service.py`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,134 +33,171 @@ from povguard.households.models import Household, Member
 from povguard.regions.models import Region
 
 MonthKey = tuple[int, int]
+ObjectGroup = tuple[str, str, list[str], int]  # category, status, causes, count
 
 
-def households(session: Session, prefix: str) -> int:
-    query = sa.select(sa.func.count()).select_from(Household)
-    return int(session.scalar(query.where(Household.village_code.startswith(prefix))) or 0)
+@dataclass(frozen=True)
+class Area:
+    prefix: str  # every village code of the area starts with it
+    depth: int  # group by the first `depth` digits of the village code
+
+    def key(self, column: Any) -> Any:
+        return sa.func.substr(column, 1, self.depth).label("area")
+
+    def inside(self, column: Any) -> sa.ColumnElement[bool]:
+        return column.startswith(self.prefix)
 
 
-def _objects_by_end(prefix: str, end: dt.date) -> list[sa.ColumnElement[bool]]:
-    return [MonitoringObject.village_code.startswith(prefix), MonitoringObject.identified_on <= end]
+def _counts(session: Session, query: Any) -> dict[str, int]:
+    return {str(key): int(n) for key, n in session.execute(query)}
+
+
+def households(session: Session, area: Area) -> dict[str, int]:
+    key = area.key(Household.village_code)
+    query = sa.select(key, sa.func.count()).where(area.inside(Household.village_code))
+    return _counts(session, query.group_by(key))
+
+
+def _objects_by_end(area: Area, end: dt.date) -> list[sa.ColumnElement[bool]]:
+    return [area.inside(MonitoringObject.village_code), MonitoringObject.identified_on <= end]
 
 
 def status_on(end: dt.date) -> sa.ColumnElement[str]:
     """An object's status on `end`: eliminated once its elimination date has passed."""
-    return sa.case(
-        (MonitoringObject.eliminated_on <= end, sa.literal("eliminated")),
-        else_=sa.literal("monitored"),
-    )
+    gone = MonitoringObject.eliminated_on <= end
+    return sa.case((gone, sa.literal("eliminated")), else_=sa.literal("monitored"))
 
 
-def object_groups(
-    session: Session, prefix: str, end: dt.date
-) -> list[tuple[str, str, list[str], int]]:
+def object_groups(session: Session, area: Area, end: dt.date) -> dict[str, list[ObjectGroup]]:
     """(category, status on `end`, causes, count) over the objects identified by `end`."""
+    key = area.key(MonitoringObject.village_code)
     status = status_on(end).label("status")
     causes = sa.cast(MonitoringObject.causes, sa.Text).label("causes")
     query = (
-        sa.select(MonitoringObject.category, status, causes, sa.func.count())
-        .where(*_objects_by_end(prefix, end))
-        .group_by(MonitoringObject.category, status, causes)
+        sa.select(key, MonitoringObject.category, status, causes, sa.func.count())
+        .where(*_objects_by_end(area, end))
+        .group_by(key, MonitoringObject.category, status, causes)
     )
-    return [(c, s, json.loads(codes or "[]"), int(n)) for c, s, codes, n in session.execute(query)]
+    groups: dict[str, list[ObjectGroup]] = defaultdict(list)
+    for area_key, category, state, codes, n in session.execute(query):
+        groups[str(area_key)].append((category, state, json.loads(codes or "[]"), int(n)))
+    return groups
 
 
-def secured(session: Session, prefix: str, end: dt.date) -> int:
-    query = sa.select(sa.func.count()).where(
-        *_objects_by_end(prefix, end), MonitoringObject.secured_by_social_security
-    )
-    return int(session.scalar(query) or 0)
+def secured(session: Session, area: Area, end: dt.date) -> dict[str, int]:
+    key = area.key(MonitoringObject.village_code)
+    flagged = MonitoringObject.secured_by_social_security.is_(True)
+    query = sa.select(key, sa.func.count()).where(*_objects_by_end(area, end), flagged)
+    return _counts(session, query.group_by(key))
 
 
-def _approved(kind: CaseKind, state: CaseState, prefix: str) -> list[sa.ColumnElement[bool]]:
-    return [
-        Case.kind == kind.value,
-        Case.state == state.value,
-        Case.village_code.startswith(prefix),
-    ]
+def _approved(kind: CaseKind, state: CaseState, area: Area) -> list[sa.ColumnElement[bool]]:
+    return [Case.kind == kind.value, Case.state == state.value, area.inside(Case.village_code)]
 
 
 def _by_month(
-    session: Session, conditions: list[sa.ColumnElement[bool]], start: dt.date, end: dt.date
-) -> dict[MonthKey, int]:
+    session: Session,
+    area: Area,
+    conditions: list[sa.ColumnElement[bool]],
+    start: dt.date,
+    end: dt.date,
+) -> dict[str, dict[MonthKey, int]]:
+    key = area.key(Case.village_code)
     year = sa.extract("year", Case.closed_on).label("year")
     month = sa.extract("month", Case.closed_on).label("month")
     query = (
-        sa.select(year, month, sa.func.count())
+        sa.select(key, year, month, sa.func.count())
         .where(*conditions, Case.closed_on >= start, Case.closed_on <= end)
-        .group_by(year, month)
+        .group_by(key, year, month)
     )
-    return {(int(y), int(m)): int(n) for y, m, n in session.execute(query)}
+    result: dict[str, dict[MonthKey, int]] = defaultdict(dict)
+    for area_key, y, m, n in session.execute(query):
+        result[str(area_key)][(int(y), int(m))] = int(n)
+    return result
 
 
 def identified_by_month(
-    session: Session, prefix: str, start: dt.date, end: dt.date
-) -> dict[MonthKey, int]:
-    conditions = _approved(CaseKind.IDENTIFICATION, CaseState.MONITORING_OBJECT, prefix)
-    return _by_month(session, conditions, start, end)
+    session: Session, area: Area, start: dt.date, end: dt.date
+) -> dict[str, dict[MonthKey, int]]:
+    conditions = _approved(CaseKind.IDENTIFICATION, CaseState.MONITORING_OBJECT, area)
+    return _by_month(session, area, conditions, start, end)
 
 
 def eliminated_by_month(
-    session: Session, prefix: str, start: dt.date, end: dt.date
-) -> dict[MonthKey, int]:
-    conditions = _approved(CaseKind.ELIMINATION, CaseState.ELIMINATED, prefix)
-    return _by_month(session, conditions, start, end)
+    session: Session, area: Area, start: dt.date, end: dt.date
+) -> dict[str, dict[MonthKey, int]]:
+    conditions = _approved(CaseKind.ELIMINATION, CaseState.ELIMINATED, area)
+    return _by_month(session, area, conditions, start, end)
 
 
 def returned_by_month(
-    session: Session, prefix: str, start: dt.date, end: dt.date
-) -> dict[MonthKey, int]:
-    conditions = _approved(CaseKind.IDENTIFICATION, CaseState.MONITORING_OBJECT, prefix)
-    return _by_month(session, [*conditions, Case.returned_to_risk.is_(True)], start, end)
+    session: Session, area: Area, start: dt.date, end: dt.date
+) -> dict[str, dict[MonthKey, int]]:
+    conditions = _approved(CaseKind.IDENTIFICATION, CaseState.MONITORING_OBJECT, area)
+    returned = Case.returned_to_risk.is_(True)
+    return _by_month(session, area, [*conditions, returned], start, end)
 
 
 def count_approved(
-    session: Session, kind: CaseKind, state: CaseState, prefix: str, end: dt.date, *,
+    session: Session, kind: CaseKind, state: CaseState, area: Area, end: dt.date, *,
     returned_only: bool = False,
-) -> int:  # fmt: skip
+) -> dict[str, int]:  # fmt: skip
     """Cases of `kind` approved into `state` up to `end` (all time)."""
-    conditions = [*_approved(kind, state, prefix), Case.closed_on <= end]
+    key = area.key(Case.village_code)
+    conditions = [*_approved(kind, state, area), Case.closed_on <= end]
     if returned_only:
         conditions.append(Case.returned_to_risk.is_(True))
-    return int(session.scalar(sa.select(sa.func.count()).where(*conditions)) or 0)
+    return _counts(session, sa.select(key, sa.func.count()).where(*conditions).group_by(key))
 
 
-def approval_days(session: Session, prefix: str, start: dt.date, end: dt.date) -> list[int]:
+def approval_days(
+    session: Session, area: Area, start: dt.date, end: dt.date
+) -> dict[str, list[int]]:
     """Days from clue to county approval of the identifications approved in the period."""
-    conditions = _approved(CaseKind.IDENTIFICATION, CaseState.MONITORING_OBJECT, prefix)
-    query = sa.select(Case.received_on, Case.closed_on).where(
+    conditions = _approved(CaseKind.IDENTIFICATION, CaseState.MONITORING_OBJECT, area)
+    query = sa.select(area.key(Case.village_code), Case.received_on, Case.closed_on).where(
         *conditions, Case.closed_on >= start, Case.closed_on <= end
     )
-    return sorted((closed - received).days for received, closed in session.execute(query) if closed)
+    days: dict[str, list[int]] = defaultdict(list)
+    for area_key, received, closed in session.execute(query):
+        if closed:
+            days[str(area_key)].append((closed - received).days)
+    return {area_key: sorted(values) for area_key, values in days.items()}
 
 
-def cases_by_state(session: Session, prefix: str) -> dict[str, int]:
+def cases_by_state(session: Session, area: Area) -> dict[str, dict[str, int]]:
+    key = area.key(Case.village_code)
     query = (
-        sa.select(Case.state, sa.func.count())
-        .where(Case.village_code.startswith(prefix))
-        .group_by(Case.state)
+        sa.select(key, Case.state, sa.func.count())
+        .where(area.inside(Case.village_code))
+        .group_by(key, Case.state)
     )
-    return {str(state): int(n) for state, n in session.execute(query)}
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    for area_key, state, n in session.execute(query):
+        result[str(area_key)][str(state)] = int(n)
+    return result
 
 
 def screening_cases(
-    session: Session, prefix: str, start: dt.date, end: dt.date
-) -> Iterable[tuple[str, str]]:
+    session: Session, area: Area, start: dt.date, end: dt.date
+) -> dict[str, list[tuple[str, str]]]:
     """(rules, state) of the identification cases from screening received in the period."""
-    query = sa.select(Case.rules, Case.state).where(
+    query = sa.select(area.key(Case.village_code), Case.rules, Case.state).where(
         Case.kind == CaseKind.IDENTIFICATION.value,
         Case.source == CaseSource.SCREENING.value,
-        Case.village_code.startswith(prefix),
+        area.inside(Case.village_code),
         Case.received_on >= start,
         Case.received_on <= end,
     )
-    return [(rules or "", state) for rules, state in session.execute(query)]
+    result: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for area_key, rules, state in session.execute(query):
+        result[str(area_key)].append((rules or "", state))
+    return result
 
 
-def _monitored_on(prefix: str, end: dt.date) -> list[sa.ColumnElement[bool]]:
+def _monitored_on(area: Area, end: dt.date) -> list[sa.ColumnElement[bool]]:
     still = sa.or_(MonitoringObject.eliminated_on.is_(None), MonitoringObject.eliminated_on > end)
-    return [*_objects_by_end(prefix, end), still]
+    return [*_objects_by_end(area, end), still]
 
 
 def _has_measure(groups: frozenset[str] | None, statuses: frozenset[str], end: dt.date) -> Any:
@@ -171,31 +211,32 @@ def _has_measure(groups: frozenset[str] | None, statuses: frozenset[str], end: d
     return query.exists()
 
 
-def assistance_coverage(session: Session, prefix: str, end: dt.date) -> tuple[int, int]:
+def assistance_coverage(session: Session, area: Area, end: dt.date) -> dict[str, tuple[int, int]]:
     """(monitored objects on `end`, of which with an assistance measure given by then)."""
-    monitored = _monitored_on(prefix, end)
+    key = area.key(MonitoringObject.village_code)
     given = frozenset(s.value for s in GIVEN_STATUSES)
-    total = session.scalar(sa.select(sa.func.count()).where(*monitored))
-    covered = session.scalar(
-        sa.select(sa.func.count()).where(*monitored, _has_measure(None, given, end))
-    )
-    return int(total or 0), int(covered or 0)
+    covered = sa.func.sum(sa.case((_has_measure(None, given, end), 1), else_=0))
+    query = sa.select(key, sa.func.count(), covered).where(*_monitored_on(area, end)).group_by(key)
+    return {str(k): (int(total), int(n or 0)) for k, total, n in session.execute(query)}
 
 
-def quality_flags(session: Session, prefix: str, end: dt.date) -> dict[str, int]:
+QUALITY_FLAGS = ("eliminated_below_line", "eliminated_within_2_months", "no_development_measure")
+
+
+def quality_flags(session: Session, area: Area, end: dt.date) -> dict[str, dict[str, int]]:
     """SPEC §7 data-quality flags of the objects on `end` (the rules of cases.elimination)."""
-    flags: Counter[str] = Counter()
+    flags: dict[str, Counter[str]] = defaultdict(Counter)
     eliminated = sa.select(
+        area.key(MonitoringObject.village_code),
         MonitoringObject.identified_on,
         MonitoringObject.eliminated_on,
         MonitoringObject.pc_income_at_elimination,
         MonitoringObject.line_at_elimination,
-    ).where(*_objects_by_end(prefix, end), MonitoringObject.eliminated_on <= end)
-    for identified_on, eliminated_on, income, line in session.execute(eliminated):
-        facts = elimination.ObjectFacts(
-            "", "", identified_on, eliminated_on, income, line, False, 0
-        )
-        flags.update(elimination.quality_flags(facts))
+    ).where(*_objects_by_end(area, end), MonitoringObject.eliminated_on <= end)
+    for area_key, identified_on, eliminated_on, income, line in session.execute(eliminated):
+        dates = (identified_on, eliminated_on)
+        facts = elimination.ObjectFacts("", "", *dates, income, line, False, 0)
+        flags[str(area_key)].update(elimination.quality_flags(facts))
     not_cancelled = frozenset(s.value for s in MeasureStatus) - {MeasureStatus.CANCELLED.value}
     development = frozenset(g.value for g in DEVELOPMENT_GROUPS)
     capable = (
@@ -207,19 +248,26 @@ def quality_flags(session: Session, prefix: str, end: dt.date) -> dict[str, int]
         )
         .exists()
     )
-    lacking = sa.select(sa.func.count()).where(
-        *_monitored_on(prefix, end),
-        capable,
-        sa.not_(_has_measure(development, not_cancelled, end)),
+    key = area.key(MonitoringObject.village_code)
+    lacking = (
+        sa.select(key, sa.func.count())
+        .where(
+            *_monitored_on(area, end),
+            capable,
+            sa.not_(_has_measure(development, not_cancelled, end)),
+        )
+        .group_by(key)
     )
-    flags["no_development_measure"] = int(session.scalar(lacking) or 0)
-    for name in ("eliminated_below_line", "eliminated_within_2_months"):
-        flags.setdefault(name, 0)
-    return dict(sorted(flags.items()))
+    for area_key, n in session.execute(lacking):
+        flags[str(area_key)]["no_development_measure"] = int(n)
+    return {
+        k: {name: counter.get(name, 0) for name in QUALITY_FLAGS} for k, counter in flags.items()
+    }
 
 
 def object_rows(session: Session, prefix: str, end: dt.date) -> Iterator[sa.RowMapping]:
     """Monitoring objects identified by `end`, with village, head and measures (streamed)."""
+    area = Area(prefix, len(prefix))
     village = sa.select(Region.name).where(Region.code == MonitoringObject.village_code)
     head = (
         sa.select(Member.name)
@@ -231,6 +279,7 @@ def object_rows(session: Session, prefix: str, end: dt.date) -> Iterator[sa.RowM
     measures = sa.select(sa.func.count(Measure.id)).where(
         Measure.household_id == MonitoringObject.household_id, Measure.status.in_(sorted(given))
     )
+    eliminated_on = sa.case((MonitoringObject.eliminated_on <= end, MonitoringObject.eliminated_on))
     query = (
         sa.select(
             MonitoringObject.household_id,
@@ -242,14 +291,12 @@ def object_rows(session: Session, prefix: str, end: dt.date) -> Iterator[sa.RowM
             MonitoringObject.causes,
             status_on(end).label("status"),
             MonitoringObject.identified_on,
-            sa.case((MonitoringObject.eliminated_on <= end, MonitoringObject.eliminated_on)).label(
-                "eliminated_on"
-            ),
+            eliminated_on.label("eliminated_on"),
             MonitoringObject.secured_by_social_security,
             measures.scalar_subquery().label("measures"),
         )
         .join(Household, Household.household_id == MonitoringObject.household_id)
-        .where(*_objects_by_end(prefix, end))
+        .where(*_objects_by_end(area, end))
         .order_by(MonitoringObject.village_code, MonitoringObject.household_id)
         .execution_options(yield_per=2000)
     )

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -26,10 +27,10 @@ from povguard.analytics.kpi.schemas import (
 )
 from povguard.auth.principal import Principal
 from povguard.cases.enums import OPEN_STATES, CaseKind, CaseState
-from povguard.cases.service import count_overdue
+from povguard.cases.service import count_overdue, overdue_by_region
 from povguard.core.errors import BadInput, NotFound
 from povguard.households import idnumber
-from povguard.regions.codes import is_valid_code, prefix
+from povguard.regions.codes import PREFIX_LENGTH, Level, is_valid_code, prefix
 from povguard.regions.models import Region
 from povguard.screening import runs
 from povguard.screening.rules import RULES
@@ -81,10 +82,11 @@ def _objects(groups: list[tuple[str, str, list[str], int]]) -> dict[str, dict[st
     }
 
 
-def latest_clues(
+def _latest_run_clues(
     session: Session, principal: Principal, lake: Path, code: str
-) -> tuple[str | None, int, dict[str, int]]:
-    """Clues of the newest finished run covering `code`, restricted to `code`'s subtree."""
+) -> tuple[str | None, list[tuple[str, str]]]:
+    """(run id, (village code, rules) of each clue) of the newest finished run covering
+    `code`, restricted to `code`'s subtree and the caller's scope."""
     inside = "" if code == NATIONAL else prefix(code)
     for run in runs.list_runs(session, principal):
         covers = run.region_code == NATIONAL or code.startswith(prefix(run.region_code))
@@ -93,10 +95,30 @@ def latest_clues(
             if principal.scope_prefix:
                 frame = frame.filter(pl.col("village_code").str.starts_with(principal.scope_prefix))
             frame = frame.filter(pl.col("village_code").str.starts_with(inside))
-            rules = frame.select("rules").collect()["rules"].to_list()
-            counted: Counter[str] = Counter(r for item in rules for r in item.split(";"))
-            return run.id, len(rules), dict(sorted(counted.items()))
-    return None, 0, {}
+            rows = frame.select("village_code", "rules").collect().rows()
+            return run.id, [(str(village), str(rules)) for village, rules in rows]
+    return None, []
+
+
+def _clues_by_area(clues: list[tuple[str, str]], depth: int) -> dict[str, Counter[str]]:
+    """Clues per rule, per area (the first `depth` digits of the village code); the total number
+    of clues of an area is under the key ''."""
+    result: dict[str, Counter[str]] = defaultdict(Counter)
+    for village, rules in clues:
+        counter = result[village[:depth]]
+        counter[""] += 1
+        counter.update(rules.split(";"))
+    return result
+
+
+def latest_clues(
+    session: Session, principal: Principal, lake: Path, code: str
+) -> tuple[str | None, int, dict[str, int]]:
+    """Clues of the newest finished run covering `code`, restricted to `code`'s subtree."""
+    run_id, clues = _latest_run_clues(session, principal, lake, code)
+    counted = _clues_by_area(clues, 0)[""]
+    total = counted.pop("", 0)
+    return run_id, total, dict(sorted(counted.items()))
 
 
 def _rules(
@@ -121,10 +143,10 @@ def _rules(
     ]
 
 
-def _months(session: Session, scope: str, period: Period) -> list[MonthCounts]:
-    identified = queries.identified_by_month(session, scope, period.start, period.end)
-    eliminated = queries.eliminated_by_month(session, scope, period.start, period.end)
-    returned = queries.returned_by_month(session, scope, period.start, period.end)
+def _months(
+    months: list[tuple[int, int]], *by_month: dict[queries.MonthKey, int]
+) -> list[MonthCounts]:
+    identified, eliminated, returned = by_month
     return [
         MonthCounts(
             month=f"{year:04d}-{month:02d}",
@@ -132,8 +154,96 @@ def _months(session: Session, scope: str, period: Period) -> list[MonthCounts]:
             eliminated=eliminated.get((year, month), 0),
             returned_to_risk=returned.get((year, month), 0),
         )
-        for year, month in period.months()
+        for year, month in months
     ]
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """Every grouped query's result over one area, keyed by area prefix."""
+
+    objects: dict[str, list[queries.ObjectGroup]]
+    secured: dict[str, int]
+    households: dict[str, int]
+    by_month: tuple[dict[str, dict[queries.MonthKey, int]], ...]
+    days: dict[str, list[int]]
+    states: dict[str, dict[str, int]]
+    returned: dict[str, int]
+    eliminations: dict[str, int]
+    coverage: dict[str, tuple[int, int]]
+    flags: dict[str, dict[str, int]]
+    screening: dict[str, list[tuple[str, str]]]
+
+
+def _figures(session: Session, area: queries.Area, period: Period) -> _Figures:
+    start, end = period.start, period.end
+    identification = (CaseKind.IDENTIFICATION, CaseState.MONITORING_OBJECT)
+    return _Figures(
+        objects=queries.object_groups(session, area, end),
+        secured=queries.secured(session, area, end),
+        households=queries.households(session, area),
+        by_month=(
+            queries.identified_by_month(session, area, start, end),
+            queries.eliminated_by_month(session, area, start, end),
+            queries.returned_by_month(session, area, start, end),
+        ),
+        days=queries.approval_days(session, area, start, end),
+        states=queries.cases_by_state(session, area),
+        returned=queries.count_approved(session, *identification, area, end, returned_only=True),
+        eliminations=queries.count_approved(
+            session, CaseKind.ELIMINATION, CaseState.ELIMINATED, area, end
+        ),
+        coverage=queries.assistance_coverage(session, area, end),
+        flags=queries.quality_flags(session, area, end),
+        screening=queries.screening_cases(session, area, start, end),
+    )
+
+
+def _assemble(
+    code: str,
+    key: str,
+    figures: _Figures,
+    period: Period,
+    *,
+    run_id: str | None,
+    clues: Counter[str],
+    overdue: int,
+) -> Kpis:
+    """The KPIs of the area `key` (region `code`) from the grouped figures."""
+    objects = _objects(figures.objects.get(key, []))
+    months = _months(period.months(), *(by.get(key, {}) for by in figures.by_month))
+    households = figures.households.get(key, 0)
+    states = figures.states.get(key, {})
+    monitored, covered = figures.coverage.get(key, (0, 0))
+    object_count = sum(objects["status"].values())
+    by_rule = {rule: n for rule, n in clues.items() if rule}
+    return Kpis(
+        region=code,
+        period_from=period.first,
+        period_to=period.last,
+        as_of=period.end,
+        households=households,
+        objects=object_count,
+        objects_by_category=objects["category"],
+        objects_by_cause=objects["cause"],
+        objects_by_status=objects["status"],
+        secured_by_social_security=figures.secured.get(key, 0),
+        months=months,
+        identified=sum(m.identified for m in months),
+        eliminated=sum(m.eliminated for m in months),
+        returned_to_risk=sum(m.returned_to_risk for m in months),
+        days_clue_to_approval=_durations(figures.days.get(key, [])),
+        cases_by_state=states,
+        open_cases=_open(states),
+        overdue_cases=overdue,
+        latest_run=run_id,
+        clues=clues.get("", 0),
+        rules=_rules(by_rule, households, figures.screening.get(key, [])),
+        elimination_rate=_share(objects["status"].get("eliminated", 0), object_count),
+        return_to_risk_rate=_share(figures.returned.get(key, 0), figures.eliminations.get(key, 0)),
+        assistance_coverage=_share(covered, monitored),
+        quality_flags=figures.flags.get(key, dict.fromkeys(queries.QUALITY_FLAGS, 0)),
+    )
 
 
 def kpis(
@@ -147,49 +257,46 @@ def kpis(
 ) -> Kpis:
     """Every SPEC §11 KPI of region `code` over `period` (404 outside the caller's scope)."""
     scope = region_prefix(principal, code)
-    end = period.end
-    objects = _objects(queries.object_groups(session, scope, end))
-    months = _months(session, scope, period)
-    households = queries.households(session, scope)
-    run_id, clues, clues_by_rule = latest_clues(session, principal, lake, code)
-    cases_by_state = queries.cases_by_state(session, scope)
-    returned_total = queries.count_approved(
-        session, CaseKind.IDENTIFICATION, CaseState.MONITORING_OBJECT, scope, end,
-        returned_only=True,
+    area = queries.Area(scope, len(scope))
+    run_id, clues = _latest_run_clues(session, principal, lake, code)
+    return _assemble(
+        code, scope, _figures(session, area, period), period, run_id=run_id,
+        clues=_clues_by_area(clues, len(scope)).get(scope, Counter()),
+        overdue=_overdue(session, principal, code, today),
     )  # fmt: skip
-    eliminations_total = queries.count_approved(
-        session, CaseKind.ELIMINATION, CaseState.ELIMINATED, scope, end
+
+
+def kpis_by_child(
+    session: Session,
+    principal: Principal,
+    code: str,
+    period: Period,
+    *,
+    lake: Path,
+    today: dt.date | None = None,
+) -> list[tuple[Region, Kpis]]:
+    """The KPIs of every child region of `code` that the caller may see, with one grouped query
+    per KPI (not one round of queries per child)."""
+    children = child_regions(session, principal, code)
+    if not children:
+        return []
+    level = Level(children[0].level)
+    area = queries.Area(region_prefix(principal, code), PREFIX_LENGTH[level])
+    figures = _figures(session, area, period)
+    run_id, clues = _latest_run_clues(session, principal, lake, code)
+    clue_counts = _clues_by_area(clues, area.depth)
+    overdue = overdue_by_region(
+        session, principal, level=level, region=None if code == NATIONAL else code, today=today
     )
-    monitored, covered = queries.assistance_coverage(session, scope, end)
-    object_count = sum(objects["status"].values())
-    return Kpis(
-        region=code,
-        period_from=period.first,
-        period_to=period.last,
-        as_of=end,
-        households=households,
-        objects=object_count,
-        objects_by_category=objects["category"],
-        objects_by_cause=objects["cause"],
-        objects_by_status=objects["status"],
-        secured_by_social_security=queries.secured(session, scope, end),
-        months=months,
-        identified=sum(m.identified for m in months),
-        eliminated=sum(m.eliminated for m in months),
-        returned_to_risk=sum(m.returned_to_risk for m in months),
-        days_clue_to_approval=_durations(queries.approval_days(session, scope, period.start, end)),
-        cases_by_state=cases_by_state,
-        open_cases=_open(cases_by_state),
-        overdue_cases=_overdue(session, principal, code, today),
-        latest_run=run_id,
-        clues=clues,
-        rules=_rules(clues_by_rule, households, list(queries.screening_cases(
-            session, scope, period.start, end))),
-        elimination_rate=_share(objects["status"].get("eliminated", 0), object_count),
-        return_to_risk_rate=_share(returned_total, eliminations_total),
-        assistance_coverage=_share(covered, monitored),
-        quality_flags=queries.quality_flags(session, scope, end),
-    )  # fmt: skip
+    result = []
+    for child in children:
+        key = child.code[: area.depth]
+        kpis_ = _assemble(
+            child.code, key, figures, period, run_id=run_id,
+            clues=clue_counts.get(key, Counter()), overdue=overdue.get(child.code, 0),
+        )  # fmt: skip
+        result.append((child, kpis_))
+    return result
 
 
 def _open(states: dict[str, int]) -> int:
@@ -206,9 +313,10 @@ def region_summary(
 ) -> RegionSummary:
     """SPEC §14 summary of region `code` today (404 outside the caller's scope)."""
     scope = region_prefix(principal, code)
+    area = queries.Area(scope, len(scope))
     day = today or dt.date.today()
-    objects = _objects(queries.object_groups(session, scope, dt.date.max))
-    states = queries.cases_by_state(session, scope)
+    objects = _objects(queries.object_groups(session, area, dt.date.max).get(scope, []))
+    states = queries.cases_by_state(session, area).get(scope, {})
     run_id, clues, by_rule = latest_clues(session, principal, lake, code)
     return RegionSummary(
         region=code,
@@ -245,8 +353,9 @@ def count_objects(
     session: Session, principal: Principal, code: str, *, end: dt.date | None = None
 ) -> int:
     """How many monitoring objects region `code` has, identified by `end` (default: all)."""
-    groups = queries.object_groups(session, region_prefix(principal, code), end or dt.date.max)
-    return sum(count for *_, count in groups)
+    scope = region_prefix(principal, code)
+    groups = queries.object_groups(session, queries.Area(scope, len(scope)), end or dt.date.max)
+    return sum(count for *_, count in groups.get(scope, []))
 
 
 def iter_objects(

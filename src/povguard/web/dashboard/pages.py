@@ -33,17 +33,13 @@ def build_dashboard_context(
     day = today or dt.date.today()
     total = kpi.region_summary(session, principal, code, lake=lake, today=day)
     year = kpi.kpis(session, principal, code, year_to_month(day), lake=lake, today=day)
-    children = kpi.child_regions(session, principal, code)
-    summaries = [
-        kpi.region_summary(session, principal, child.code, lake=lake, today=day)
-        for child in children
-    ]
+    rows = kpi.kpis_by_child(session, principal, code, year_to_month(day), lake=lake, today=day)
     return {
         "active_nav": nav.key,
         "summary": total,
         "kpis": year,
         "region_name": kpi.region_name(session, code) if code != kpi.NATIONAL else "",
-        "rows": [{"region": c, "summary": s} for c, s in zip(children, summaries, strict=True)],
+        "rows": [{"region": region, "summary": figures} for region, figures in rows],
         "chart": {
             "rules": [rule.code for rule in RULES],
             "clues": [total.clues_by_rule.get(rule.code, 0) for rule in RULES],
