@@ -132,6 +132,21 @@ def test_clue_export_is_scoped(history: Session, tmp_path: Path) -> None:
     assert rows[0][4] == 5100.5
     with pytest.raises(NotFound):
         service.check_request(history, factories.TOWNSHIP_B_OFFICER, request)
+    span = period("2024-01", "2024-12")
+    grouped = kpi.kpis_by_child(
+        history, factories.COUNTY_OFFICER, factories.COUNTY, span, lake=tmp_path
+    )
+    clues = {
+        child.code: (k.clues, {r.rule: r.clues for r in k.rules if r.clues}) for child, k in grouped
+    }
+    assert clues == {
+        factories.TOWNSHIP_A: (2, {"R01": 1, "R02": 1}),
+        factories.TOWNSHIP_B: (1, {"R03": 1, "R05": 1}),
+    }
+    assert (
+        kpi.kpis(history, factories.COUNTY_OFFICER, factories.COUNTY, span, lake=tmp_path).clues
+        == 3
+    )
     everywhere = tmp_path / "all.xlsx"
     assert service.build(history, factories.ADMIN, ReportKind.CLUES, kpi.NATIONAL,
                          {"run_id": run.id}, everywhere, lake=tmp_path) == 3  # fmt: skip
