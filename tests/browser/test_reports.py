@@ -41,6 +41,9 @@ def test_request_wait_and_download(page: Page, live_server: str, tmp_path: Path)
     assert saved.read_bytes().startswith(b"%PDF")
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / "reports-desktop.png"), full_page=True)
+        page.goto(f"{live_server}/dashboard?region={factories.COUNTY_A}")
+        expect(page.get_by_test_id("kpis")).to_be_visible()
+        page.screenshot(path=str(Path(SHOTS) / "dashboard-desktop.png"), full_page=True)
     assert page.console_errors == []
 
 
