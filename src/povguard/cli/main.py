@@ -35,9 +35,20 @@ def main(
 
 
 def _register_commands() -> None:
-    from povguard.cli import cases, db, demo, imports, measures, screen, serve, synth, users
+    from povguard.cli import (
+        cases,
+        db,
+        demo,
+        imports,
+        measures,
+        reports,
+        screen,
+        serve,
+        synth,
+        users,
+    )
 
-    for module in (cases, db, demo, imports, measures, screen, serve, synth, users):
+    for module in (cases, db, demo, imports, measures, screen, serve, synth, users, reports):
         module.register(app)
 
 

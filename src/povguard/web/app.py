@@ -13,6 +13,7 @@ from povguard.config import Settings, get_settings
 from povguard.web import errors
 from povguard.web.admin import api as admin_api
 from povguard.web.admin import pages as admin_pages
+from povguard.web.analytics import api as analytics_api
 from povguard.web.auth import api as auth_api
 from povguard.web.auth import pages as auth_pages
 from povguard.web.cases import api as cases_api
@@ -21,6 +22,8 @@ from povguard.web.dashboard import pages as dashboard_pages
 from povguard.web.households import api as households_api
 from povguard.web.households import pages as households_pages
 from povguard.web.navigation import NavEntry
+from povguard.web.reports import api as reports_api
+from povguard.web.reports import pages as reports_pages
 from povguard.web.screening import api as screening_api
 from povguard.web.screening import pages as screening_pages
 from povguard.web.security import SecurityMiddleware
@@ -40,6 +43,9 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     dashboard_pages,
     admin_api,
     admin_pages,
+    analytics_api,
+    reports_api,
+    reports_pages,
 )
 
 

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
+from povguard.analytics.kpi.schemas import RegionSummary
+from povguard.analytics.kpi.service import region_summary
 from povguard.cases import assistance, attachments
 from povguard.cases import service as cases
 from povguard.cases.common import require_writer
 from povguard.cases.enums import CaseState
 from povguard.cases.schemas import CaseCreate, CaseRead, MeasureCreate, MeasureRead, TransitionIn
-from povguard.cases.summary import RegionSummary, region_summary
 from povguard.config import Settings
 from povguard.screening import runs
 from povguard.screening.lake import lake_policy

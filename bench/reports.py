@@ -1,0 +1,150 @@
+"""KPI and report benchmark: measures and KPIs by county, and the monthly county report.
+
+    .venv/bin/python bench/reports.py --households 100000 [--objects-share 0.05]
+
+Synthesises and imports N households (SQLite + lake), gives a share of them a case history
+(the KPI tests' varied stories: identified, eliminated, returned to risk, measures), then times
+1. income measures (FGT 0/1/2, Watts, Gini, Theil) by county with DuckDB over the lake's Parquet,
+   on each household's per-capita net income of the 12 months before the report month,
+   weighted by household size, against the province's monitoring line;
+2. every KPI of every county for a year (the KPI layer, the same calls as the API);
+3. the monthly county report (PDF) of the county with the most monitoring objects.
+Prints one JSON document with the figures and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+import duckdb  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from machine import machine  # noqa: E402
+from tests.analytics import kpi_data  # noqa: E402
+
+from povguard.analytics import regional  # noqa: E402
+from povguard.analytics.kpi import service as kpi  # noqa: E402
+from povguard.analytics.kpi.period import period  # noqa: E402
+from povguard.auth.principal import SYSTEM  # noqa: E402
+from povguard.core.uow import unit_of_work  # noqa: E402
+from povguard.households.models import Household  # noqa: E402
+from povguard.ingest.service import import_dataset  # noqa: E402
+from povguard.policy.service import load_policy  # noqa: E402
+from povguard.regions.models import Region  # noqa: E402
+from povguard.reports import monthly  # noqa: E402
+from povguard.screening.lake import policy_path  # noqa: E402
+from povguard.synth.service import synthesise  # noqa: E402
+
+INCOME = """
+WITH members AS (
+  SELECT household_id, count(*) AS size
+  FROM read_parquet('{lake}/registry/members/**/*.parquet', hive_partitioning = true)
+  WHERE in_household GROUP BY household_id),
+income AS (
+  SELECT household_id,
+    sum(wage + operating + property + transfer - production_cost) AS net
+  FROM read_parquet('{lake}/income/**/*.parquet', hive_partitioning = true)
+  WHERE period_start >= '{first}' AND period_end <= '{last}'
+  GROUP BY household_id)
+SELECT substr(h.village_code, 1, 6) AS region, i.net / m.size AS income, m.size AS weight
+FROM read_parquet('{lake}/registry/households/**/*.parquet', hive_partitioning = true) h
+JOIN members m USING (household_id) JOIN income i USING (household_id)
+"""
+
+
+def _seconds(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+def measures_by_county(lake: Path, month: dt.date, line: float) -> tuple[float, int]:
+    first = f"{month.year - 1}-{month.month:02d}"
+    last = f"{(month - dt.timedelta(days=1)):%Y-%m}"
+    started = time.perf_counter()
+    con = duckdb.connect()
+    frame = regional.by_region(con, INCOME.format(lake=lake, first=first, last=last), line)
+    return _seconds(started), frame.height
+
+
+def seed_history(url: str, share: float) -> int:
+    with unit_of_work(url) as session:
+        rows = session.execute(sa.select(Household.household_id, Household.village_code)).all()
+        step = max(1, round(1 / share))
+        chosen = [(h, v) for h, v in rows[::step]]
+        kpi_data.seed(session, chosen)
+    return len(chosen)
+
+
+def kpis_by_county(url: str, lake: Path) -> dict[str, object]:
+    """Every KPI of every county: one call per county, and grouped (one pass per city)."""
+    span = period("2024-01", "2024-12")
+    with unit_of_work(url) as session:
+        counties = session.scalars(sa.select(Region.code).where(Region.level == "county")).all()
+        started = time.perf_counter()  # wall time: the database works in this process too
+        one_by_one = {code: kpi.kpis(session, SYSTEM, code, span, lake=lake) for code in counties}
+        single = _seconds(started)
+        cities = session.scalars(sa.select(Region.code).where(Region.level == "city")).all()
+        started = time.perf_counter()
+        grouped = {
+            child.code: figures
+            for city in cities
+            for child, figures in kpi.kpis_by_child(session, SYSTEM, city, span, lake=lake)
+        }
+        grouped_seconds = _seconds(started)
+    assert grouped == one_by_one, "grouped KPIs differ from one county at a time"
+    objects = {code: figures.objects for code, figures in one_by_one.items()}
+    return {"seconds_one_by_one": single, "seconds_grouped": grouped_seconds,
+            "counties": len(counties), "objects": objects}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--objects-share", type=float, default=0.05)
+    parser.add_argument("--month", default="2024-06")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="povguard-bench-reports-"))
+    url, lake = f"sqlite:///{work / 'db.sqlite3'}", work / "lake"
+    try:
+        started = time.perf_counter()
+        synthesise(work / "data", households=args.households, seed=1, as_of=dt.date(2024, 7, 15))
+        import_dataset(work / "data", lake=lake, database_url=url)
+        prepared = _seconds(started)
+        objects = seed_history(url, args.objects_share)
+        month = dt.date.fromisoformat(f"{args.month}-01")
+        entry = load_policy(policy_path(lake)).lookup("530000000000", month.year)
+        line = float(entry.monitoring_line)
+        measure_seconds, regions = measures_by_county(lake, month, line)
+        county_kpis = kpis_by_county(url, lake)
+        objects_by_county: dict[str, int] = county_kpis.pop("objects")  # type: ignore[assignment]
+        biggest = max(objects_by_county, key=lambda code: objects_by_county[code])
+        import weasyprint  # noqa: F401 - loaded once per server process, not per report
+
+        started, cpu = time.perf_counter(), time.process_time()
+        with unit_of_work(url) as session:
+            out = work / "monthly.pdf"
+            pages = monthly.write_pdf(session, SYSTEM, biggest, args.month, out, lake=lake)
+        report_seconds, report_cpu = _seconds(started), round(time.process_time() - cpu, 3)
+        print(json.dumps({
+            "benchmark": "reports", "machine": machine(), "households": args.households,
+            "monitoring_objects": objects, "prepare_seconds": prepared,
+            "measures_by_county": {"seconds": measure_seconds, "counties": regions, "line": line},
+            "kpis_by_county": county_kpis,
+            "monthly_report": {"seconds": report_seconds, "cpu_seconds": report_cpu,
+                               "county": biggest, "pages": pages,
+                               "objects": objects_by_county[biggest]},
+        }, indent=2))  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""The monthly county report: key figures, charts (server-side SVG), a KPI table per township and
+the object list for printing (ID numbers always masked), as HTML rendered to PDF by WeasyPrint
+with Debian's Noto Sans CJK fonts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from povguard.analytics.kpi import service as kpi
+from povguard.analytics.kpi.period import Period, single_month
+from povguard.analytics.kpi.schemas import Kpis, ObjectRow
+from povguard.auth.principal import Principal
+from povguard.reports import svg
+from povguard.reports.excel import CATEGORY_NAMES, STATUS_NAMES
+
+CAUSE_NAMES = {
+    "01": "因病", "03": "因残", "04": "缺劳动力", "05": "因意外事故", "06": "产业项目失败",
+    "07": "务工就业不稳", "08": "因疫情", "09": "因学", "99": "其他",
+}  # fmt: skip
+FLAG_NAMES = {
+    "eliminated_below_line": "收入低于监测标准却已消除风险",
+    "eliminated_within_2_months": "识别后2个月内即消除风险",
+    "no_development_measure": "有劳动能力但无产业就业帮扶",
+}
+STYLE = """
+@page { size: A4; margin: 16mm 14mm 18mm;
+  @bottom-center { content: "第 " counter(page) " 页 / 共 " counter(pages) " 页";
+                   font-size: 8pt; color: #666; } }
+body { font-family: "Noto Sans CJK SC", sans-serif; font-size: 10pt; color: #222; }
+h1 { font-size: 17pt; margin: 0 0 2mm; color: #b3261e; }
+h2 { font-size: 12.5pt; margin: 6mm 0 2mm; border-bottom: 1px solid #b3261e; }
+.muted { color: #666; font-size: 8.5pt; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 0.5pt solid #999; padding: 1.2mm 1.5mm; }
+th { background: #f3e5e4; font-weight: bold; }
+td.num, th.num { text-align: right; }
+.figures td { width: 25%; }
+.figures .big { font-size: 14pt; font-weight: bold; }
+.chart { margin: 2mm 0; }
+.chart svg { width: 100%; height: auto; }
+.list { font-size: 8.5pt; table-layout: fixed; border-collapse: separate; border-spacing: 0; }
+.list td { white-space: nowrap; border: none; padding: 0.9mm 1.5mm; }
+.list td.wrap { white-space: normal; }
+.list th { border: none; border-bottom: 0.8pt solid #b3261e; }
+.list tbody tr:nth-child(even) { background: #f4f4f4; }
+.list thead { display: table-header-group; }
+.list tr { page-break-inside: avoid; }
+.new-page { page-break-before: always; }
+"""
+Progress = Callable[[float], None]
+# (header, width in %) of the printed object list: a fixed table layout spares WeasyPrint from
+# measuring every cell of a list that runs to thousands of rows.
+OBJECT_LIST_COLUMNS = [
+    ("序号", 6), ("村", 10), ("户主", 8), ("身份证号", 18), ("类型", 13), ("风险类型", 20),
+    ("识别日期", 11), ("状态", 8), ("措施", 6),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MonthlyData:
+    code: str
+    name: str
+    month: Kpis
+    year: Kpis
+    children: list[tuple[str, str, Kpis]]
+    generated: dt.date
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
+
+
+def cause_name(code: str) -> str:
+    return "因灾" if code.startswith("02") else CAUSE_NAMES.get(code, code)
+
+
+def collect(
+    session: Session,
+    principal: Principal,
+    code: str,
+    month: str,
+    *,
+    lake: Path,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+) -> MonthlyData:
+    """Every figure of the report for region `code` and `month` (YYYY-MM), scoped."""
+    period = single_month(month)
+    year = Period(dt.date(period.start.year, 1, 1), period.end)
+    own = kpi.kpis(session, principal, code, period, lake=lake, today=today)
+    year_kpis = kpi.kpis(session, principal, code, year, lake=lake, today=today)
+    children = kpi.kpis_by_child(session, principal, code, period, lake=lake, today=today)
+    rows = [(region.code, region.name, figures) for region, figures in children]
+    if progress:
+        progress(0.5)
+    name = kpi.region_name(session, code)
+    return MonthlyData(code, name, own, year_kpis, rows, today or dt.date.today())
+
+
+def _figures(data: MonthlyData) -> str:
+    month, year = data.month, data.year
+    eliminated = month.objects_by_status.get("eliminated", 0)
+    cells = [
+        ("监测对象（累计）", month.objects), ("其中风险已消除", eliminated),
+        ("仍在监测", month.objects - eliminated), ("兜底保障", month.secured_by_social_security),
+        ("本月新识别", month.identified), ("本月风险消除", month.eliminated),
+        ("本年新识别", year.identified), ("本年风险消除", year.eliminated),
+        ("线索到审批天数（中位数）", _num(month.days_clue_to_approval.median_days)),
+        ("线索到审批天数（P90）", _num(month.days_clue_to_approval.p90_days)),
+        ("在办案件", month.open_cases), ("超期案件", month.overdue_cases),
+        ("风险消除率", _pct(month.elimination_rate)),
+        ("返贫回流率", _pct(month.return_to_risk_rate)),
+        ("帮扶覆盖率", _pct(month.assistance_coverage)), ("农户数", month.households),
+    ]  # fmt: skip
+    rows = []
+    for start in range(0, len(cells), 4):
+        tds = "".join(
+            f'<td><div class="muted">{escape(label)}</div>'
+            f'<div class="big">{escape(str(value))}</div></td>'
+            for label, value in cells[start : start + 4]
+        )
+        rows.append(f"<tr>{tds}</tr>")
+    return f'<table class="figures" id="figures">{"".join(rows)}</table>'
+
+
+def _charts(data: MonthlyData) -> str:
+    months = [m.month[5:] + "月" for m in data.year.months]
+    trend = svg.line_chart(
+        months,
+        {
+            "新识别": [m.identified for m in data.year.months],
+            "风险消除": [m.eliminated for m in data.year.months],
+        },
+    )
+    causes = sorted(data.month.objects_by_cause.items(), key=lambda item: -item[1])[:10]
+    by_cause = svg.bar_chart([cause_name(c) for c, _ in causes], [n for _, n in causes])
+    categories = sorted(data.month.objects_by_category.items())
+    by_category = svg.bar_chart(
+        [CATEGORY_NAMES.get(c, c) for c, _ in categories], [n for _, n in categories]
+    )
+    return (
+        f'<h2>本年各月新识别与风险消除</h2><div class="chart">{trend}</div>'
+        f'<h2>监测对象风险类型</h2><div class="chart">{by_cause}</div>'
+        f'<h2>监测对象类型</h2><div class="chart">{by_category}</div>'
+    )
+
+
+def _kpi_table(data: MonthlyData) -> str:
+    head = "".join(
+        f'<th class="{"num" if i > 0 else ""}">{h}</th>'
+        for i, h in enumerate(
+            [
+                "区划",
+                "监测对象",
+                "本月识别",
+                "本月消除",
+                "在办",
+                "超期",
+                "消除率",
+                "覆盖率",
+                "质量问题",
+            ]
+        )
+    )
+    rows = [*data.children, (data.code, f"{data.name}合计", data.month)]
+    body = "".join(
+        f"<tr><td>{escape(name)}</td><td class='num'>{k.objects}</td>"
+        f"<td class='num'>{k.identified}</td><td class='num'>{k.eliminated}</td>"
+        f"<td class='num'>{k.open_cases}</td><td class='num'>{k.overdue_cases}</td>"
+        f"<td class='num'>{_pct(k.elimination_rate)}</td>"
+        f"<td class='num'>{_pct(k.assistance_coverage)}</td>"
+        f"<td class='num'>{sum(k.quality_flags.values())}</td></tr>"
+        for _, name, k in rows
+    )
+    flags = "".join(
+        f"<tr><td>{escape(FLAG_NAMES.get(flag, flag))}</td><td class='num'>{count}</td></tr>"
+        for flag, count in data.month.quality_flags.items()
+    )
+    return (
+        f'<h2 class="new-page">各地区主要指标（{data.month.period_from}）</h2>'
+        f'<table id="children"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        f'<h2>数据质量问题</h2><table><thead><tr><th>问题</th><th class="num">户数</th></tr>'
+        f"</thead><tbody>{flags}</tbody></table>"
+    )
+
+
+def _object_rows(objects: Iterable[ObjectRow]) -> Iterable[str]:
+    for number, row in enumerate(objects, start=1):
+        yield (
+            f"<tr><td class='num'>{number}</td>"
+            f"<td>{escape(row.village_name or row.village_code)}</td>"
+            f"<td>{escape(row.head_name or '')}</td><td>{escape(row.head_id_number or '')}</td>"
+            f"<td>{escape(CATEGORY_NAMES.get(row.category, row.category))}</td>"
+            f"<td class='wrap'>{escape('、'.join(cause_name(c) for c in row.causes))}</td>"
+            f"<td>{row.identified_on:%Y-%m-%d}</td>"
+            f"<td>{escape(STATUS_NAMES.get(row.status, row.status))}</td>"
+            f"<td class='num'>{row.measures}</td></tr>"
+        )
+
+
+def _object_list(objects: Iterable[ObjectRow]) -> str:
+    columns = "".join(f'<col style="width: {width}%">' for _, width in OBJECT_LIST_COLUMNS)
+    head = "".join(f"<th>{name}</th>" for name, _ in OBJECT_LIST_COLUMNS)
+    body = "".join(_object_rows(objects))
+    return (
+        '<h2 class="new-page">监测对象名单</h2>'
+        f'<table class="list" id="objects"><colgroup>{columns}</colgroup>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def render_html(data: MonthlyData, objects: Iterable[ObjectRow]) -> str:
+    """The report as one HTML document (the object list streams from `objects`)."""
+    month = data.month.period_from
+    title = f"{data.name}防止返贫动态监测月报（{month[:4]}年{int(month[5:])}月）"
+    return (
+        f'<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{escape(title)}</h1>"
+        f'<p class="muted">区划代码 {data.code} · 统计截至 {data.month.as_of:%Y-%m-%d} · '
+        f"生成日期 {data.generated:%Y-%m-%d} · 身份证号已脱敏</p>"
+        f"<h2>主要指标</h2>{_figures(data)}{_charts(data)}{_kpi_table(data)}"
+        f"{_object_list(objects)}</body></html>"
+    )
+
+
+def write_pdf(
+    session: Session,
+    principal: Principal,
+    code: str,
+    month: str,
+    out: Path,
+    *,
+    lake: Path,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write the monthly report of region `code` to `out`; returns the number of pages."""
+    from weasyprint import HTML  # imported on use: loading Pango takes a moment
+
+    data = collect(session, principal, code, month, lake=lake, today=today, progress=progress)
+    objects = kpi.iter_objects(session, principal, code, end=data.month.as_of, always_mask=True)
+    html = render_html(data, objects)
+    if progress:
+        progress(0.6)
+    document = HTML(string=html).render()
+    if progress:
+        progress(0.9)
+    document.write_pdf(out)
+    return len(document.pages)
