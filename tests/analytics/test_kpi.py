@@ -183,7 +183,13 @@ def test_scope(seeded: Session) -> None:
 
 @pytest.mark.parametrize(
     ("first", "last"),
-    [("2024-13", "2024-12"), ("2024-05", "2024-01"), ("24-01", "2024-02"), ("2000-01", "2024-12")],
+    [
+        ("2024-13", "2024-12"),
+        ("2024-05", "2024-01"),
+        ("24-01", "2024-02"),
+        ("2000-01", "2024-12"),
+        ("0000-01", "0000-02"),
+    ],  # fmt: skip
 )
 def test_bad_periods(first: str, last: str) -> None:
     with pytest.raises(BadInput):

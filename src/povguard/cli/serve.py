@@ -27,6 +27,7 @@ def serve_command(
 
     settings = get_settings()
     engine_for(settings.database_url)  # migrate before the first request, not during it
+    _fail_interrupted_jobs(settings.database_url)
     typer.echo(f"povguard serving on http://{host}:{port}/ (API: /api/v1, Ctrl+C to stop)")
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
@@ -40,6 +41,19 @@ def serve_command(
         workers=workers,
         log_level="info",
     )
+
+
+def _fail_interrupted_jobs(database_url: str) -> None:
+    """Jobs left queued or running by a server that stopped will never finish: say so."""
+    from povguard.core.jobs import fail_unfinished
+    from povguard.core.uow import unit_of_work
+    from povguard.reports.models import ReportJob
+    from povguard.screening.models import ScreeningRun
+
+    with unit_of_work(database_url) as session:
+        failed = sum(fail_unfinished(session, model) for model in (ScreeningRun, ReportJob))
+    if failed:
+        typer.echo(f"{failed} unfinished job(s) of a previous server marked failed")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from povguard.analytics.kpi.period import MONTH_PATTERN
+
 
 class ReportKind(StrEnum):
     MONTHLY = "monthly"  # monthly county report, PDF
@@ -16,7 +18,6 @@ class ReportKind(StrEnum):
     KPIS = "kpis"  # KPI table per child region, Excel
 
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class ReportCreate(BaseModel):

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from povguard.core.errors import BadInput
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Years 1000–9999: a four-digit year that a date can hold (0000 cannot).
+MONTH_PATTERN = r"^([1-9]\d{3})-(0[1-9]|1[0-2])$"
+MONTH_RE = re.compile(MONTH_PATTERN)
 MAX_MONTHS = 120
 
 
