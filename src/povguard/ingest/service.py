@@ -22,7 +22,7 @@ from povguard.auth.principal import SYSTEM, Principal
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
-from povguard.ingest import checks
+from povguard.ingest import batches, checks
 from povguard.ingest.lake import LakeChange, table_folder, typed
 from povguard.ingest.validate import (
     ERROR_SCHEMA,
@@ -30,13 +30,15 @@ from povguard.ingest.validate import (
     check_duplicates,
     check_values,
     locate_files,
+    one_error,
     read_table,
 )
-from povguard.interchange.spec import FILES, POLICY_FILE, Keyed
+from povguard.interchange.spec import FILES, POLICY_FILE, REGISTRY_FILES, Keyed
 from povguard.regions.models import Region
 
 LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
-Progress = Callable[[str], None]
+# (phase "validate" or "load", file name, files done, files in all), after each file
+Progress = Callable[[str, str, int, int], None]
 
 
 class ImportRejected(BadInput):
@@ -55,7 +57,10 @@ class ImportReport:
     provinces: set[str] = field(default_factory=set)
 
 
-def _read(folder: Path) -> tuple[dict[str, Table], list[pl.DataFrame]]:
+def _read(
+    folder: Path, progress: Progress | None = None
+) -> tuple[dict[str, Table], list[pl.DataFrame]]:
+    """Every file read and checked on its own (values, duplicate keys)."""
     if not folder.is_dir():
         raise BadInput(f"{folder}: not a dataset folder")
     found = locate_files(folder)
@@ -63,12 +68,16 @@ def _read(folder: Path) -> tuple[dict[str, Table], list[pl.DataFrame]]:
         raise BadInput(f"{folder}: no SPEC §3 file (households.csv, feeds/medical.csv, …)")
     tables: dict[str, Table] = {}
     unreadable: list[pl.DataFrame] = []
-    for name, path in found.items():
+    for done, (name, path) in enumerate(found.items(), start=1):
         result = read_table(name, path)
         if isinstance(result, Table):
+            check_values(result)
+            check_duplicates(result, result.spec.key)
             tables[name] = result
         else:
             unreadable.append(result)
+        if progress is not None:
+            progress("validate", name, done, len(found))
     return tables, unreadable
 
 
@@ -91,9 +100,6 @@ def _stored(session: Session) -> dict[str, pl.DataFrame]:
 
 
 def _check(tables: dict[str, Table], stored: dict[str, pl.DataFrame], lake: Path) -> None:
-    for table in tables.values():
-        check_values(table)
-        check_duplicates(table, table.spec.key)
     regions = _union(tables, stored, "regions", "code")
     households = _union(tables, stored, "households", "household_id")
     if "regions" in tables:
@@ -132,6 +138,45 @@ def _villages(tables: dict[str, Table], stored: dict[str, pl.DataFrame]) -> pl.S
     return pl.concat(parts).cast(pl.String).unique()
 
 
+def _about(column: str | pl.Expr, value: str | pl.Expr, village: str | pl.Expr) -> list[pl.Expr]:
+    as_expr = lambda e: pl.col(e) if isinstance(e, str) else e  # noqa: E731
+    return [
+        pl.col("_line"),
+        (pl.lit(column) if isinstance(column, str) else column).alias("_column"),
+        as_expr(value).alias("_value"),
+        as_expr(village).alias("_village"),
+    ]
+
+
+def _village_of_rows(
+    name: str, frame: pl.DataFrame, households: pl.DataFrame, people: pl.DataFrame
+) -> pl.DataFrame:
+    """Each row's `_line`, the column naming what it is about (`_column`, `_value`) and the
+    village (or region) code it belongs to (`_village`, null when unknown)."""
+    if name == "regions":
+        return frame.select(_about("code", "code", "code"))
+    if name == "households":
+        return frame.select(_about("village_code", "village_code", "village_code"))
+    if name == "feeds/water":
+        located = frame.join(households, on="household_id", how="left", suffix="_hh")
+        by_village = pl.col("household_id").is_null()
+        column = pl.when(by_village).then(pl.lit("village_code")).otherwise(pl.lit("household_id"))
+        village = pl.when(by_village).then("village_code").otherwise("village_code_hh")
+        value = pl.coalesce("household_id", "village_code")
+        return located.select(_about(column, value, village))
+    if "household_id" in frame.columns:
+        located = frame.select("_line", "household_id").join(
+            households, on="household_id", how="left"
+        )
+        return located.select(_about("household_id", "household_id", "village_code"))
+    located = (
+        frame.select("_line", "id_number")
+        .join(people, on="id_number", how="left")
+        .join(households, on="household_id", how="left")
+    )
+    return located.select(_about("id_number", "id_number", "village_code"))
+
+
 def _stored_income(lake: Path) -> pl.DataFrame | None:
     files = sorted(table_folder(lake, "income").glob("province=*/*.parquet"))
     if not files:
@@ -139,12 +184,30 @@ def _stored_income(lake: Path) -> pl.DataFrame | None:
     return pl.read_parquet(files).select("household_id", "period_start", "period_end")
 
 
-def validate(folder: Path, *, database_url: str | None = None, lake: Path) -> dict[str, Table]:
-    """Read and check every file; raise `ImportRejected` listing every bad row."""
-    tables, unreadable = _read(folder)
+def validate(
+    folder: Path,
+    *,
+    database_url: str | None = None,
+    lake: Path,
+    scope_prefix: str = "",
+    progress: Progress | None = None,
+) -> dict[str, Table]:
+    """Read and check every file; raise `ImportRejected` listing every bad row.
+
+    With a `scope_prefix` (a clerk's or county officer's region), rows about regions,
+    households or people outside that subtree are bad rows too."""
+    tables, unreadable = _read(folder, progress)
+    if scope_prefix and (folder / POLICY_FILE).exists():
+        unreadable.append(one_error(folder / POLICY_FILE, 1, "", "",
+                                    "only an admin may import a policy file"))  # fmt: skip
     with unit_of_work(database_url) as session:
         stored = _stored(session)
     _check(tables, stored, lake)
+    if scope_prefix:
+        households, people = _maps(tables, stored)
+        for name, table in tables.items():
+            checks.outside_scope(table, _village_of_rows(name, table.frame, households, people),
+                                 scope_prefix)  # fmt: skip
     errors = unreadable + [e for t in tables.values() for e in t.errors]
     if errors:
         frame = pl.concat(errors).cast(ERROR_SCHEMA).sort("file", "line", "column")  # type: ignore[arg-type]
@@ -165,7 +228,14 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], key: str) 
         session.execute(statement, rows[start : start + 20_000])
 
 
-def _store_registry(session: Session, tables: dict[str, Table]) -> None:
+def _load_steps(tables: dict[str, Table]) -> int:
+    """Load progress counts each file written to the lake, then each registry table."""
+    return len(tables) + sum(name in tables for name in REGISTRY_FILES)
+
+
+def _store_registry(
+    session: Session, tables: dict[str, Table], progress: Progress | None = None
+) -> None:
     if "regions" in tables:
         regions = typed(FILES["regions"], tables["regions"].frame)
         ordered = (
@@ -183,6 +253,10 @@ def _store_registry(session: Session, tables: dict[str, Table]) -> None:
         frame = typed(FILES["members"], tables["members"].frame)
         _upsert(session, Member, frame.to_dicts(), "member_id")
     session.flush()
+    if progress is not None:
+        registry = [name for name in REGISTRY_FILES if name in tables]
+        for done, name in enumerate(registry, start=len(tables) + 1):
+            progress("load", f"{name} (database)", done, _load_steps(tables))
 
 
 def _maps(
@@ -223,34 +297,47 @@ def _with_province(
     )
 
 
+def _stage_table(
+    change: LakeChange,
+    name: str,
+    frame: pl.DataFrame,
+    maps: tuple[pl.DataFrame, pl.DataFrame],
+    report: ImportReport,
+) -> None:
+    """Stage one typed file: per province, and the rows pointing at nobody as unmatched."""
+    spec = FILES[name]
+    if name == "regions":
+        change.merge(table_folder(change.lake, name), frame, spec.key)
+        return
+    located = _with_province(name, frame, *maps)
+    unmatched = located.filter(pl.col("province").is_null())
+    if unmatched.height:
+        report.unmatched[name] = unmatched.height
+        change.merge(change.lake / "unmatched" / name,
+                     unmatched.drop("province").with_columns(
+                         pl.lit("person or household not in the registry").alias("reason")),
+                     spec.key)  # fmt: skip
+    for (province,), part in located.filter(pl.col("province").is_not_null()).group_by("province"):
+        report.provinces.add(str(province))
+        folder = table_folder(change.lake, name) / f"province={province}"
+        change.merge(folder, part.drop("province"), spec.key)
+
+
 def _stage_lake(
     change: LakeChange,
     tables: dict[str, Table],
     stored: dict[str, pl.DataFrame],
     report: ImportReport,
+    progress: Progress | None = None,
 ) -> None:
-    households, people = _maps(tables, stored)
-    for name, table in tables.items():
-        spec = FILES[name]
-        frame = typed(spec, table.frame)
+    maps = _maps(tables, stored)
+    steps = _load_steps(tables)
+    for done, (name, table) in enumerate(tables.items(), start=1):
+        frame = typed(FILES[name], table.frame)
         report.rows[name] = frame.height
-        if name == "regions":
-            change.merge(table_folder(change.lake, name), frame, spec.key)
-            continue
-        located = _with_province(name, frame, households, people)
-        unmatched = located.filter(pl.col("province").is_null())
-        if unmatched.height:
-            report.unmatched[name] = unmatched.height
-            change.merge(change.lake / "unmatched" / name,
-                         unmatched.drop("province").with_columns(
-                             pl.lit("person or household not in the registry").alias("reason")),
-                         spec.key)  # fmt: skip
-        for (province,), part in located.filter(pl.col("province").is_not_null()).group_by(
-            "province"
-        ):
-            report.provinces.add(str(province))
-            folder = table_folder(change.lake, name) / f"province={province}"
-            change.merge(folder, part.drop("province"), spec.key)
+        _stage_table(change, name, frame, maps, report)
+        if progress is not None:
+            progress("load", name, done, steps)
 
 
 def _stage_policy(change: LakeChange, folder: Path) -> None:
@@ -267,6 +354,62 @@ def _stage_policy(change: LakeChange, folder: Path) -> None:
     change.targets.append(target)
 
 
+def _unmatched_counts(tables: dict[str, Table], stored: dict[str, pl.DataFrame]) -> dict[str, int]:
+    households, people = _maps(tables, stored)
+    counts = {}
+    for name, table in tables.items():
+        if name == "regions":
+            continue
+        located = _with_province(name, table.frame, households, people)
+        missing = located["province"].null_count()
+        if missing:
+            counts[name] = missing
+    return counts
+
+
+def _load(
+    folder: Path,
+    tables: dict[str, Table],
+    *,
+    lake: Path,
+    database_url: str | None,
+    actor: Principal,
+    batch_id: str,
+    progress: Progress | None,
+) -> ImportReport:
+    report = ImportReport(rows={name: t.frame.height for name, t in tables.items()})
+    lake.mkdir(parents=True, exist_ok=True)
+    change = LakeChange(lake)
+    try:
+        with unit_of_work(database_url) as session:
+            stored = _stored(session)
+            _stage_lake(change, tables, stored, report, progress)
+            _stage_policy(change, folder)
+            _store_registry(session, tables, progress)
+            audit.record(
+                session, actor=actor, action="import", entity="dataset", entity_id=folder.name,
+                before=None,
+                after={"source": str(folder), "rows": report.rows, "unmatched": report.unmatched,
+                       "provinces": sorted(report.provinces), "batch": batch_id},
+            )  # fmt: skip
+            batches.set_values(session, batch_id, **_batch_values(report), status="imported")
+            change.commit()  # if the database commit below fails, the lake is put back
+    except BaseException:
+        change.rollback()
+        raise
+    change.finish()
+    return report
+
+
+def _batch_values(report: ImportReport) -> dict[str, Any]:
+    return {
+        "rows": report.rows,
+        "unmatched": report.unmatched,
+        "unmatched_count": sum(report.unmatched.values()),
+        "provinces": sorted(report.provinces),
+    }
+
+
 def import_dataset(
     folder: Path,
     *,
@@ -274,29 +417,36 @@ def import_dataset(
     database_url: str | None = None,
     check_only: bool = False,
     actor: Principal = SYSTEM,
+    progress: Progress | None = None,
+    batch_id: str | None = None,
 ) -> ImportReport:
-    """Validate `folder` and, unless `check_only`, load it: all of it or nothing (audited)."""
-    tables = validate(folder, database_url=database_url, lake=lake)
-    report = ImportReport(rows={name: t.frame.height for name, t in tables.items()})
-    if check_only:
-        return report
-    lake.mkdir(parents=True, exist_ok=True)
-    change = LakeChange(lake)
+    """Validate `folder` and, unless `check_only`, load it: all of it or nothing (audited).
+
+    The attempt is recorded as an import batch (`batch_id`, or a new one); an actor with a
+    region scope may only import rows inside it."""
+    if batch_id is None:
+        batch_id = batches.start(database_url, actor, source=str(folder))
+    else:
+        batches.update(database_url, batch_id, status="validating", progress=0.0)
     try:
-        with unit_of_work(database_url) as session:
-            stored = _stored(session)
-            _stage_lake(change, tables, stored, report)
-            _stage_policy(change, folder)
-            _store_registry(session, tables)
-            audit.record(
-                session, actor=actor, action="import", entity="dataset", entity_id=folder.name,
-                before=None,
-                after={"source": str(folder), "rows": report.rows, "unmatched": report.unmatched,
-                       "provinces": sorted(report.provinces)},
-            )  # fmt: skip
-            change.commit()  # if the database commit below fails, the lake is put back
-    except BaseException:
-        change.rollback()
+        tables = validate(folder, database_url=database_url, lake=lake,
+                          scope_prefix=actor.scope_prefix, progress=progress)  # fmt: skip
+        if check_only:
+            with unit_of_work(database_url) as session:
+                stored = _stored(session)
+            report = ImportReport(rows={name: t.frame.height for name, t in tables.items()},
+                                  unmatched=_unmatched_counts(tables, stored))  # fmt: skip
+            batches.update(database_url, batch_id, **_batch_values(report), status="validated")
+            return report
+        batches.update(database_url, batch_id, status="loading", progress=0.0,
+                       rows={name: t.frame.height for name, t in tables.items()})  # fmt: skip
+        return _load(folder, tables, lake=lake, database_url=database_url, actor=actor,
+                     batch_id=batch_id, progress=progress)  # fmt: skip
+    except ImportRejected as exc:
+        batches.update(database_url, batch_id, status="failed", message=str(exc),
+                       errors_count=exc.errors.height)  # fmt: skip
         raise
-    change.finish()
-    return report
+    except BaseException as exc:
+        batches.update(database_url, batch_id, status="failed",
+                       message=str(exc)[:2000] or type(exc).__name__)  # fmt: skip
+        raise
