@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from povguard.ingest.service import ImportReport, Progress
 
 imports_app = typer.Typer(help="Import batches.", no_args_is_help=True)
-PHASES = {"validate": "validating", "load": "loading"}
+PHASES = {"validate": "validating", "load": "writing the lake", "store": "storing"}
 
 
 @contextmanager

@@ -27,18 +27,22 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def create(session: Session, actor: Principal, *, source: str) -> ImportBatch:
+    """A new batch in state `validating`, in the caller's transaction."""
+    batch = ImportBatch(
+        id=uuid.uuid4().hex, started_at=now(), username=actor.username,
+        region_code=actor.region_code, source=source[:500], status="validating",
+        progress=0.0, errors_count=0, unmatched_count=0,
+    )  # fmt: skip
+    session.add(batch)
+    session.flush()
+    return batch
+
+
 def start(database_url: str | None, actor: Principal, *, source: str) -> str:
-    """A new batch in state `validating`; returns its id."""
-    batch_id = uuid.uuid4().hex
+    """A new batch in state `validating`, in its own transaction; returns its id."""
     with unit_of_work(database_url) as session:
-        session.add(
-            ImportBatch(
-                id=batch_id, started_at=now(), username=actor.username,
-                region_code=actor.region_code, source=source[:500], status="validating",
-                progress=0.0, errors_count=0, unmatched_count=0,
-            )
-        )  # fmt: skip
-    return batch_id
+        return create(session, actor, source=source).id
 
 
 def set_values(session: Session, batch_id: str, **values: Any) -> None:

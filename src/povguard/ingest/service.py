@@ -37,17 +37,20 @@ from povguard.interchange.spec import FILES, POLICY_FILE, REGISTRY_FILES, Keyed
 from povguard.regions.models import Region
 
 LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
-# (phase "validate" or "load", file name, files done, files in all), after each file
+# (phase, file name, files done, files in all), called after each file. Phases: "validate"
+# (reading and checking), "load" (writing the lake), "store" (the registry into the database,
+# inside the import's transaction: a listener must not write to an SQLite database then)
 Progress = Callable[[str, str, int, int], None]
 
 
 class ImportRejected(BadInput):
     """The dataset has bad rows; `errors` lists every one of them."""
 
-    def __init__(self, errors: pl.DataFrame) -> None:
+    def __init__(self, errors: pl.DataFrame, rows: dict[str, int] | None = None) -> None:
         files = errors["file"].n_unique()
         super().__init__(f"{errors.height} bad rows in {files} file{'s' if files > 1 else ''}")
         self.errors = errors
+        self.rows = rows or {}  # rows read per file
 
 
 @dataclass
@@ -211,7 +214,7 @@ def validate(
     errors = unreadable + [e for t in tables.values() for e in t.errors]
     if errors:
         frame = pl.concat(errors).cast(ERROR_SCHEMA).sort("file", "line", "column")  # type: ignore[arg-type]
-        raise ImportRejected(frame)
+        raise ImportRejected(frame, {name: t.frame.height for name, t in tables.items()})
     return tables
 
 
@@ -226,11 +229,6 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], key: str) 
     statement = statement.on_conflict_do_update(index_elements=[key], set_=updates)
     for start in range(0, len(rows), 20_000):
         session.execute(statement, rows[start : start + 20_000])
-
-
-def _load_steps(tables: dict[str, Table]) -> int:
-    """Load progress counts each file written to the lake, then each registry table."""
-    return len(tables) + sum(name in tables for name in REGISTRY_FILES)
 
 
 def _store_registry(
@@ -255,8 +253,8 @@ def _store_registry(
     session.flush()
     if progress is not None:
         registry = [name for name in REGISTRY_FILES if name in tables]
-        for done, name in enumerate(registry, start=len(tables) + 1):
-            progress("load", f"{name} (database)", done, _load_steps(tables))
+        for done, name in enumerate(registry, start=1):
+            progress("store", name, done, len(registry))
 
 
 def _maps(
@@ -331,13 +329,12 @@ def _stage_lake(
     progress: Progress | None = None,
 ) -> None:
     maps = _maps(tables, stored)
-    steps = _load_steps(tables)
     for done, (name, table) in enumerate(tables.items(), start=1):
         frame = typed(FILES[name], table.frame)
         report.rows[name] = frame.height
         _stage_table(change, name, frame, maps, report)
         if progress is not None:
-            progress("load", name, done, steps)
+            progress("load", name, done, len(tables))
 
 
 def _stage_policy(change: LakeChange, folder: Path) -> None:
@@ -427,7 +424,8 @@ def import_dataset(
     if batch_id is None:
         batch_id = batches.start(database_url, actor, source=str(folder))
     else:
-        batches.update(database_url, batch_id, status="validating", progress=0.0)
+        batches.update(database_url, batch_id, progress=0.0,
+                       status="validating" if check_only else "loading")  # fmt: skip
     try:
         tables = validate(folder, database_url=database_url, lake=lake,
                           scope_prefix=actor.scope_prefix, progress=progress)  # fmt: skip
@@ -444,7 +442,7 @@ def import_dataset(
                      batch_id=batch_id, progress=progress)  # fmt: skip
     except ImportRejected as exc:
         batches.update(database_url, batch_id, status="failed", message=str(exc),
-                       errors_count=exc.errors.height)  # fmt: skip
+                       errors_count=exc.errors.height, rows=exc.rows)  # fmt: skip
         raise
     except BaseException as exc:
         batches.update(database_url, batch_id, status="failed",

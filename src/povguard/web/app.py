@@ -17,6 +17,8 @@ from povguard.web.cases import api as cases_api
 from povguard.web.dashboard import pages as dashboard_pages
 from povguard.web.households import api as households_api
 from povguard.web.households import pages as households_pages
+from povguard.web.imports import api as imports_api
+from povguard.web.imports import pages as imports_pages
 from povguard.web.navigation import NavEntry
 from povguard.web.screening import api as screening_api
 from povguard.web.screening import pages as screening_pages
@@ -34,6 +36,8 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     screening_pages,
     cases_api,
     dashboard_pages,
+    imports_api,
+    imports_pages,
 )
 
 
