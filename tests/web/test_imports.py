@@ -174,7 +174,7 @@ def test_the_pages_upload_report_and_confirm(
                              follow_redirects=False)  # fmt: skip
     assert confirmed.status_code == 303
     done = officer.get(batch_url)
-    assert 'data-testid="batch-status">imported' in done.text.replace("\n", "")
+    assert 'class="tag tag-imported"' in done.text
     assert 'data-testid="confirm"' not in done.text
     assert "H900001" in _households(settings)
     bad = officer.post(
