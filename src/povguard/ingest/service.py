@@ -14,7 +14,6 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from povguard.audit import service as audit
@@ -22,7 +21,7 @@ from povguard.auth.principal import SYSTEM, Principal
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
-from povguard.ingest import batches, checks
+from povguard.ingest import batches, bulk, checks
 from povguard.ingest.lake import LakeChange, table_folder, typed
 from povguard.ingest.validate import (
     ERROR_SCHEMA,
@@ -218,19 +217,6 @@ def validate(
     return tables
 
 
-def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], key: str) -> None:
-    if not rows:
-        return
-    table = model.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name != key}
-    statement = statement.on_conflict_do_update(index_elements=[key], set_=updates)
-    for start in range(0, len(rows), 20_000):
-        session.execute(statement, rows[start : start + 20_000])
-
-
 def _store_registry(
     session: Session, tables: dict[str, Table], progress: Progress | None = None
 ) -> None:
@@ -243,13 +229,13 @@ def _store_registry(
             .sort("_order")
             .drop("_order")
         )
-        _upsert(session, Region, ordered.to_dicts(), "code")
+        bulk.upsert(session, Region, ordered, "code")
     if "households" in tables:
         frame = typed(FILES["households"], tables["households"].frame)
-        _upsert(session, Household, frame.to_dicts(), "household_id")
+        bulk.upsert(session, Household, frame, "household_id")
     if "members" in tables:
         frame = typed(FILES["members"], tables["members"].frame)
-        _upsert(session, Member, frame.to_dicts(), "member_id")
+        bulk.upsert(session, Member, frame, "member_id")
     session.flush()
     if progress is not None:
         registry = [name for name in REGISTRY_FILES if name in tables]
