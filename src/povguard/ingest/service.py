@@ -8,6 +8,7 @@ snapshot for screening. Either everything lands or nothing does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from povguard.ingest.validate import (
     one_error,
     read_table,
 )
-from povguard.interchange.spec import FILES, POLICY_FILE, REGISTRY_FILES, Keyed
+from povguard.interchange.spec import FILES, POLICY_FILE, Keyed
 from povguard.regions.models import Region
 
 LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
@@ -217,30 +218,32 @@ def validate(
     return tables
 
 
+def _registry_frames(tables: dict[str, Table]) -> list[tuple[str, Any, pl.DataFrame, str]]:
+    """(file, model, typed frame, key) for each registry file present, parents first."""
+    frames: list[tuple[str, Any, pl.DataFrame, str]] = []
+    if "regions" in tables:
+        regions = typed(FILES["regions"], tables["regions"].frame)
+        order = pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int8)
+        frames.append(("regions", Region, regions.sort(order, maintain_order=True), "code"))
+    if "households" in tables:
+        frame = typed(FILES["households"], tables["households"].frame)
+        frames.append(("households", Household, frame, "household_id"))
+    if "members" in tables:
+        frames.append(("members", Member, typed(FILES["members"], tables["members"].frame),
+                       "member_id"))  # fmt: skip
+    return frames
+
+
 def _store_registry(
     session: Session, tables: dict[str, Table], progress: Progress | None = None
 ) -> None:
-    if "regions" in tables:
-        regions = typed(FILES["regions"], tables["regions"].frame)
-        ordered = (
-            regions.with_columns(
-                pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int8).alias("_order")
-            )
-            .sort("_order")
-            .drop("_order")
-        )
-        bulk.upsert(session, Region, ordered, "code")
-    if "households" in tables:
-        frame = typed(FILES["households"], tables["households"].frame)
-        bulk.upsert(session, Household, frame, "household_id")
-    if "members" in tables:
-        frame = typed(FILES["members"], tables["members"].frame)
-        bulk.upsert(session, Member, frame, "member_id")
-    session.flush()
+    frames = _registry_frames(tables)
     if progress is not None:
-        registry = [name for name in REGISTRY_FILES if name in tables]
-        for done, name in enumerate(registry, start=1):
-            progress("store", name, done, len(registry))
+        progress("store", "", 0, len(frames))
+    for done, (name, model, frame, key) in enumerate(frames, start=1):
+        bulk.upsert(session, model, frame, key)
+        if progress is not None:
+            progress("store", name, done, len(frames))
 
 
 def _maps(
@@ -315,6 +318,8 @@ def _stage_lake(
     progress: Progress | None = None,
 ) -> None:
     maps = _maps(tables, stored)
+    if progress is not None:
+        progress("load", "", 0, len(tables))
     for done, (name, table) in enumerate(tables.items(), start=1):
         frame = typed(FILES[name], table.frame)
         report.rows[name] = frame.height
@@ -366,9 +371,14 @@ def _load(
     try:
         with unit_of_work(database_url) as session:
             stored = _stored(session)
-            _stage_lake(change, tables, stored, report, progress)
+            # The lake files are written by a second thread while the registry is stored
+            # (Polars and the database drivers release the GIL); the lake is swapped in only
+            # after both have succeeded.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                staged = pool.submit(_stage_lake, change, tables, stored, report, progress)
+                _store_registry(session, tables, progress)
+                staged.result()
             _stage_policy(change, folder)
-            _store_registry(session, tables, progress)
             audit.record(
                 session, actor=actor, action="import", entity="dataset", entity_id=folder.name,
                 before=None,
