@@ -21,6 +21,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from povguard.auth.principal import Principal
+from povguard.config import get_settings
 from povguard.core.errors import BadInput, Conflict, Forbidden, PovguardError
 from povguard.ingest import batches
 from povguard.ingest.models import ImportBatch
@@ -154,12 +155,19 @@ def confirm(session: Session, principal: Principal, batch_id: str) -> ImportBatc
     return batch
 
 
-def _progress_recorder(database_url: str | None, batch_id: str) -> Progress:
+def _progress_recorder(database_url: str | None, batch_id: str, *, load: bool) -> Progress:
+    """Stores the job's progress on the batch. Only validation is followed on SQLite: the
+    lake and registry are written inside the import's transaction, which holds SQLite's one
+    write lock (PostgreSQL updates the batch row beside it)."""
+    sqlite = (database_url or get_settings().database_url).startswith("sqlite")
+    spans = {"validate": (0.0, 0.5 if load else 0.95), "load": (0.5, 0.95)}
+
     def record(phase: str, _name: str, done: int, total: int) -> None:
-        if phase == "store":  # inside the import's transaction (see service.Progress)
+        if phase not in spans or (phase != "validate" and (sqlite or not load)):
             return
+        start, end = spans[phase]
         share = done / total if total else 1.0
-        batches.update(database_url, batch_id, progress=round(share * 0.95, 3))
+        batches.update(database_url, batch_id, progress=round(start + share * (end - start), 3))
 
     return record
 
@@ -173,7 +181,7 @@ def run_job(batch_id: str, actor: Principal, *, lake: Path, database_url: str | 
     try:
         import_dataset(
             data, lake=lake, database_url=database_url, check_only=not load, actor=actor,
-            progress=_progress_recorder(database_url, batch_id), batch_id=batch_id,
+            progress=_progress_recorder(database_url, batch_id, load=load), batch_id=batch_id,
         )  # fmt: skip
     except ImportRejected as exc:
         prefix = f"{data}/"
