@@ -89,10 +89,10 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
         for c in spec.columns
         if c.name not in frame.columns
     )
-    frame = frame.with_columns(pl.col(c.name).str.strip_chars() for c in spec.columns)
-    frame = frame.with_columns(  # an empty cell is null
-        pl.when(pl.col(c.name) == "").then(None).otherwise(pl.col(c.name)).alias(c.name)
-        for c in spec.columns
+    stripped = [pl.col(c.name).str.strip_chars() for c in spec.columns]
+    frame = frame.with_columns(  # surrounding blanks go; an empty cell is null
+        pl.when(value == "").then(None).otherwise(value).alias(c.name)
+        for c, value in zip(spec.columns, stripped, strict=True)
     )
     return Table(spec, path, frame.with_columns(pl.col("_line").cast(pl.Int64)))
 
