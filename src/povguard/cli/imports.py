@@ -91,8 +91,9 @@ def import_command(
         raise BadInput(f"{exc}; nothing was stored; see {errors}") from exc
     _print_report(console, report, check)
     if not check:
-        for province in sorted(report.provinces):
-            ensure_frame(settings.lake, province)
+        with console.status("preparing screening frames…"):
+            for province in sorted(report.provinces):
+                ensure_frame(settings.lake, province)
     typer.echo(f"{sum(report.rows.values())} rows {'checked' if check else 'imported'}")
 
 
