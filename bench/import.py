@@ -42,11 +42,18 @@ class PhaseClock:
         self.started = time.perf_counter()
         self.first: dict[str, float] = {}
         self.last: dict[str, float] = {}
+        self.thread_cpu: dict[str, list[float]] = {}
 
     def __call__(self, phase: str, _name: str, _done: int, _total: int) -> None:
         now = time.perf_counter() - self.started
         self.first.setdefault(phase, now)
         self.last[phase] = now
+        self.thread_cpu.setdefault(phase, []).append(time.thread_time())
+
+    def registry_cpu(self) -> float:
+        """CPU seconds of the thread storing the registry (SQLite works in that thread)."""
+        times = self.thread_cpu["store"]
+        return times[-1] - times[0]
 
     def seconds(self, phase: str) -> float:
         start = 0.0 if phase == "validate" else self.first[phase]
@@ -73,6 +80,7 @@ def _import(folder: Path, url: str, lake: Path) -> dict[str, object]:
         "feed_rows": feeds,
         "lake_rows": lake_rows,
         "registry_rows_per_s": round(registry / phases["registry"]),
+        "registry_rows_per_cpu_s_in_process": round(registry / clock.registry_cpu()),
         "feed_rows_per_s": round(feeds / phases["lake"]),
         "lake_rows_per_s": round(lake_rows / phases["lake"]),
         "all_rows_per_s_end_to_end": round(sum(report.rows.values()) / total),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,7 @@ def test_each_attempt_is_a_batch_with_its_outcome(
         newest_first = batches.list_batches(session)
         outcomes = [(b.status, b.errors_count, b.username) for b in newest_first]
         imported = newest_first[-1]
+        imported_id = imported.id
         assert imported.rows is not None and imported.rows["households"] == 1000
         assert imported.unmatched_count == 8 and imported.provinces == ["53"]
         assert imported.finished_at is not None
@@ -47,7 +49,11 @@ def test_each_attempt_is_a_batch_with_its_outcome(
                             capture_output=True, text=True, check=False, env=os.environ.copy())  # fmt: skip
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count("system") == 3 and "imported" in listed.stdout
-    assert "households 1000" in listed.stdout
+    assert "23036" in listed.stdout  # rows of the imported batch
+    shown = subprocess.run([sys.executable, "-m", "povguard", "imports", "show", imported_id[:8]],
+                           capture_output=True, text=True, check=False, env=os.environ.copy())  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(r"households\s+│\s+1000", shown.stdout), shown.stdout
 
 
 def test_a_county_officer_may_import_only_rows_of_the_own_county(

@@ -101,7 +101,36 @@ def import_command(
 def list_command(
     limit: int = typer.Option(20, "--limit", min=1, help="How many batches, newest first."),
 ) -> None:
-    """The import batches: when, who, what, how it ended, rows per file."""
+    """The import batches: when, who, what, how it ended, rows, bad and unmatched rows."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from povguard.core.uow import unit_of_work
+    from povguard.ingest import batches
+
+    table = Table(title="Import batches")
+    for name in ("id", "started", "finished", "user", "status", "files", "rows", "bad rows",
+                 "unmatched", "provinces", "source"):  # fmt: skip
+        numeric = name in ("files", "rows", "bad rows", "unmatched")
+        table.add_column(name, justify="right" if numeric else "left")
+    with unit_of_work() as session:
+        for batch in batches.list_batches(session, limit=limit):
+            rows = batch.rows or {}
+            table.add_row(
+                batch.id[:8], f"{batch.started_at:%Y-%m-%d %H:%M:%S}",
+                f"{batch.finished_at:%H:%M:%S}" if batch.finished_at else "",
+                batch.username, batch.status, str(len(rows)), str(sum(rows.values())),
+                str(batch.errors_count), str(batch.unmatched_count),
+                " ".join(batch.provinces or []), batch.source,
+            )  # fmt: skip
+    Console(width=200).print(table)
+
+
+@imports_app.command("show")
+def show_command(
+    batch_id: str = typer.Argument(..., help="A batch id (or its first digits)."),
+) -> None:
+    """One batch: rows and unmatched rows per file."""
     from rich.console import Console
     from rich.table import Table
 
@@ -109,21 +138,22 @@ def list_command(
     from povguard.ingest import batches
 
     with unit_of_work() as session:
-        rows = batches.list_batches(session, limit=limit)
-        table = Table(title="Import batches")
-        for name in ("started", "finished", "user", "status", "rows", "errors", "unmatched",
-                     "provinces", "source", "id"):  # fmt: skip
-            table.add_column(name, justify="right" if name in ("errors", "unmatched") else "left")
-        for batch in rows:
-            files = ", ".join(f"{k} {v}" for k, v in sorted((batch.rows or {}).items()))
-            table.add_row(
-                f"{batch.started_at:%Y-%m-%d %H:%M:%S}",
-                f"{batch.finished_at:%H:%M:%S}" if batch.finished_at else "",
-                batch.username, batch.status, files, str(batch.errors_count),
-                str(batch.unmatched_count), " ".join(batch.provinces or []), batch.source,
-                batch.id[:8],
-            )  # fmt: skip
-    Console(width=200).print(table)
+        found = [b for b in batches.list_batches(session, limit=10_000)
+                 if b.id.startswith(batch_id)]  # fmt: skip
+        if len(found) != 1:
+            raise BadInput(f"{len(found)} import batches have an id starting {batch_id!r}")
+        batch = found[0]
+        table = Table(title=f"Import batch {batch.id} ({batch.status}, {batch.source})")
+        table.add_column("file")
+        table.add_column("rows", justify="right")
+        table.add_column("unmatched", justify="right")
+        for name, rows in sorted((batch.rows or {}).items()):
+            table.add_row(name, str(rows), str((batch.unmatched or {}).get(name, "")))
+        message = batch.message
+    console = Console(width=200)
+    console.print(table)
+    if message:
+        console.print(message)
 
 
 def register(app: typer.Typer) -> None:
