@@ -87,9 +87,11 @@ def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, ke
     raw = _driver(connection)
     cursor = raw.cursor()
     try:
-        # Safe for the import's connection: more page cache, temporary b-trees in memory.
-        cursor.execute("PRAGMA cache_size = -262144")
-        cursor.execute("PRAGMA temp_store = MEMORY")
+        # pysqlite opens a transaction only before a data change; the index DDL below must
+        # be inside the caller's transaction too, or a failed import would keep it.
+        if not raw.in_transaction:
+            cursor.execute("BEGIN")
+        cursor.execute("PRAGMA cache_size = -262144")  # this connection only: more page cache
         rebuilt = _drop_secondary_indexes(cursor, name, frame.height)
         for part in _sqlite_values(frame).iter_slices(SQLITE_CHUNK_ROWS):
             cursor.executemany(statement, part.iter_rows())
