@@ -80,3 +80,17 @@ def test_a_county_officer_may_import_only_rows_of_the_own_county(
     )
     report = import_dataset(own, lake=lake, database_url=database_url, actor=FUMIN)
     assert report.rows == {"households": 296}
+
+
+def test_a_broken_policy_file_is_a_bad_row_at_validation(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "policy-only"
+    data.mkdir()
+    (data / "policy.yaml").write_text("- province: '530000000000'\n  year: 2024\n",
+                                      encoding="utf-8")  # fmt: skip
+    with pytest.raises(ImportRejected) as rejected:
+        import_dataset(data, lake=lake, database_url=database_url, check_only=True)
+    errors = rejected.value.errors
+    assert errors.height == 1 and errors["file"][0].endswith("policy.yaml")
+    assert not (lake / "policy").exists()

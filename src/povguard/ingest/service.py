@@ -199,10 +199,38 @@ def validate(
 
     With a `scope_prefix` (a clerk's or county officer's region), rows about regions,
     households or people outside that subtree are bad rows too."""
+    tables, _stored_registry = _validate(folder, database_url=database_url, lake=lake,
+                                         scope_prefix=scope_prefix, progress=progress)  # fmt: skip
+    return tables
+
+
+def _policy_problems(folder: Path, scope_prefix: str) -> list[pl.DataFrame]:
+    """A policy file only from an admin, and only one that loads."""
+    source = folder / POLICY_FILE
+    if not source.exists():
+        return []
+    if scope_prefix:
+        return [one_error(source, 1, "", "", "only an admin may import a policy file")]
+    from povguard.policy.service import load_policy
+
+    try:
+        load_policy(source)
+    except BadInput as exc:
+        return [one_error(source, 1, exc.field or "", "", str(exc))]
+    return []
+
+
+def _validate(
+    folder: Path,
+    *,
+    database_url: str | None,
+    lake: Path,
+    scope_prefix: str,
+    progress: Progress | None,
+) -> tuple[dict[str, Table], dict[str, pl.DataFrame]]:
+    """`validate`, also returning the stored registry it checked against."""
     tables, unreadable = _read(folder, progress)
-    if scope_prefix and (folder / POLICY_FILE).exists():
-        unreadable.append(one_error(folder / POLICY_FILE, 1, "", "",
-                                    "only an admin may import a policy file"))  # fmt: skip
+    unreadable.extend(_policy_problems(folder, scope_prefix))
     with unit_of_work(database_url) as session:
         stored = _stored(session)
     _check(tables, stored, lake)
@@ -215,7 +243,7 @@ def validate(
     if errors:
         frame = pl.concat(errors).cast(ERROR_SCHEMA).sort("file", "line", "column")  # type: ignore[arg-type]
         raise ImportRejected(frame, {name: t.frame.height for name, t in tables.items()})
-    return tables
+    return tables, stored
 
 
 def _registry_frames(tables: dict[str, Table]) -> list[tuple[str, Any, pl.DataFrame, str]]:
@@ -358,6 +386,7 @@ def _unmatched_counts(tables: dict[str, Table], stored: dict[str, pl.DataFrame])
 def _load(
     folder: Path,
     tables: dict[str, Table],
+    stored: dict[str, pl.DataFrame],
     *,
     lake: Path,
     database_url: str | None,
@@ -370,7 +399,6 @@ def _load(
     change = LakeChange(lake)
     try:
         with unit_of_work(database_url) as session:
-            stored = _stored(session)
             # The lake files are written by a second thread while the registry is stored
             # (Polars and the database drivers release the GIL); the lake is swapped in only
             # after both have succeeded.
@@ -423,18 +451,16 @@ def import_dataset(
         batches.update(database_url, batch_id, progress=0.0,
                        status="validating" if check_only else "loading")  # fmt: skip
     try:
-        tables = validate(folder, database_url=database_url, lake=lake,
-                          scope_prefix=actor.scope_prefix, progress=progress)  # fmt: skip
+        tables, stored = _validate(folder, database_url=database_url, lake=lake,
+                                   scope_prefix=actor.scope_prefix, progress=progress)  # fmt: skip
         if check_only:
-            with unit_of_work(database_url) as session:
-                stored = _stored(session)
             report = ImportReport(rows={name: t.frame.height for name, t in tables.items()},
                                   unmatched=_unmatched_counts(tables, stored))  # fmt: skip
             batches.update(database_url, batch_id, **_batch_values(report), status="validated")
             return report
         batches.update(database_url, batch_id, status="loading", progress=0.0,
                        rows={name: t.frame.height for name, t in tables.items()})  # fmt: skip
-        return _load(folder, tables, lake=lake, database_url=database_url, actor=actor,
+        return _load(folder, tables, stored, lake=lake, database_url=database_url, actor=actor,
                      batch_id=batch_id, progress=progress)  # fmt: skip
     except ImportRejected as exc:
         batches.update(database_url, batch_id, status="failed", message=str(exc),
