@@ -48,9 +48,10 @@ bench-deps:
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
 bench: setup bench-deps services
-	$(BIN)/python bench/synth_import.py
+	$(BIN)/python bench/import.py
 	$(BIN)/python bench/screen.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

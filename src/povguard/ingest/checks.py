@@ -88,3 +88,22 @@ def ids_in_other_households(members: Table, stored: pl.DataFrame) -> None:
     _flag(members, clash, "id_number",
           pl.format("ID number already stored for member {} of household {}",
                     pl.col("member_id_stored"), pl.col("household_id_stored")))  # fmt: skip
+
+
+def outside_scope(table: Table, located: pl.DataFrame, scope_prefix: str) -> None:
+    """Rows about a region, household or person outside the importer's region subtree.
+
+    `located` has each row's `_line`, `_column`, `_value` and `_village` (null: unknown,
+    which the reference checks or the unmatched list handle)."""
+    outside = located.filter(
+        pl.col("_village").is_not_null() & ~pl.col("_village").str.starts_with(scope_prefix)
+    )
+    table.add_errors(
+        outside.select(
+            pl.lit(str(table.path)).alias("file"),
+            pl.col("_line").alias("line"),
+            pl.col("_column").alias("column"),
+            pl.col("_value").cast(pl.String).alias("value"),
+            pl.format("outside your region (in {})", pl.col("_village")).alias("reason"),
+        )
+    )

@@ -66,7 +66,7 @@ class LakeChange:
                               how="diagonal_relaxed")  # fmt: skip
         staged = self.staging / target.relative_to(self.lake)
         staged.parent.mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(staged, compression="zstd")
+        frame.write_parquet(staged, compression="zstd", compression_level=1)
         self.targets.append(target)
 
     def commit(self) -> None:

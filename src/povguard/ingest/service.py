@@ -8,13 +8,13 @@ snapshot for screening. Either everything lands or nothing does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from povguard.audit import service as audit
@@ -22,7 +22,7 @@ from povguard.auth.principal import SYSTEM, Principal
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
-from povguard.ingest import checks
+from povguard.ingest import batches, bulk, checks
 from povguard.ingest.lake import LakeChange, table_folder, typed
 from povguard.ingest.validate import (
     ERROR_SCHEMA,
@@ -30,22 +30,27 @@ from povguard.ingest.validate import (
     check_duplicates,
     check_values,
     locate_files,
+    one_error,
     read_table,
 )
 from povguard.interchange.spec import FILES, POLICY_FILE, Keyed
 from povguard.regions.models import Region
 
 LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
-Progress = Callable[[str], None]
+# (phase, file name, files done, files in all), called after each file. Phases: "validate"
+# (reading and checking), "load" (writing the lake), "store" (the registry into the database,
+# inside the import's transaction: a listener must not write to an SQLite database then)
+Progress = Callable[[str, str, int, int], None]
 
 
 class ImportRejected(BadInput):
     """The dataset has bad rows; `errors` lists every one of them."""
 
-    def __init__(self, errors: pl.DataFrame) -> None:
+    def __init__(self, errors: pl.DataFrame, rows: dict[str, int] | None = None) -> None:
         files = errors["file"].n_unique()
         super().__init__(f"{errors.height} bad rows in {files} file{'s' if files > 1 else ''}")
         self.errors = errors
+        self.rows = rows or {}  # rows read per file
 
 
 @dataclass
@@ -55,7 +60,10 @@ class ImportReport:
     provinces: set[str] = field(default_factory=set)
 
 
-def _read(folder: Path) -> tuple[dict[str, Table], list[pl.DataFrame]]:
+def _read(
+    folder: Path, progress: Progress | None = None
+) -> tuple[dict[str, Table], list[pl.DataFrame]]:
+    """Every file read and checked on its own (values, duplicate keys)."""
     if not folder.is_dir():
         raise BadInput(f"{folder}: not a dataset folder")
     found = locate_files(folder)
@@ -63,12 +71,16 @@ def _read(folder: Path) -> tuple[dict[str, Table], list[pl.DataFrame]]:
         raise BadInput(f"{folder}: no SPEC §3 file (households.csv, feeds/medical.csv, …)")
     tables: dict[str, Table] = {}
     unreadable: list[pl.DataFrame] = []
-    for name, path in found.items():
+    for done, (name, path) in enumerate(found.items(), start=1):
         result = read_table(name, path)
         if isinstance(result, Table):
+            check_values(result)
+            check_duplicates(result, result.spec.key)
             tables[name] = result
         else:
             unreadable.append(result)
+        if progress is not None:
+            progress("validate", name, done, len(found))
     return tables, unreadable
 
 
@@ -91,9 +103,6 @@ def _stored(session: Session) -> dict[str, pl.DataFrame]:
 
 
 def _check(tables: dict[str, Table], stored: dict[str, pl.DataFrame], lake: Path) -> None:
-    for table in tables.values():
-        check_values(table)
-        check_duplicates(table, table.spec.key)
     regions = _union(tables, stored, "regions", "code")
     households = _union(tables, stored, "households", "household_id")
     if "regions" in tables:
@@ -132,6 +141,45 @@ def _villages(tables: dict[str, Table], stored: dict[str, pl.DataFrame]) -> pl.S
     return pl.concat(parts).cast(pl.String).unique()
 
 
+def _about(column: str | pl.Expr, value: str | pl.Expr, village: str | pl.Expr) -> list[pl.Expr]:
+    as_expr = lambda e: pl.col(e) if isinstance(e, str) else e  # noqa: E731
+    return [
+        pl.col("_line"),
+        (pl.lit(column) if isinstance(column, str) else column).alias("_column"),
+        as_expr(value).alias("_value"),
+        as_expr(village).alias("_village"),
+    ]
+
+
+def _village_of_rows(
+    name: str, frame: pl.DataFrame, households: pl.DataFrame, people: pl.DataFrame
+) -> pl.DataFrame:
+    """Each row's `_line`, the column naming what it is about (`_column`, `_value`) and the
+    village (or region) code it belongs to (`_village`, null when unknown)."""
+    if name == "regions":
+        return frame.select(_about("code", "code", "code"))
+    if name == "households":
+        return frame.select(_about("village_code", "village_code", "village_code"))
+    if name == "feeds/water":
+        located = frame.join(households, on="household_id", how="left", suffix="_hh")
+        by_village = pl.col("household_id").is_null()
+        column = pl.when(by_village).then(pl.lit("village_code")).otherwise(pl.lit("household_id"))
+        village = pl.when(by_village).then("village_code").otherwise("village_code_hh")
+        value = pl.coalesce("household_id", "village_code")
+        return located.select(_about(column, value, village))
+    if "household_id" in frame.columns:
+        located = frame.select("_line", "household_id").join(
+            households, on="household_id", how="left"
+        )
+        return located.select(_about("household_id", "household_id", "village_code"))
+    located = (
+        frame.select("_line", "id_number")
+        .join(people, on="id_number", how="left")
+        .join(households, on="household_id", how="left")
+    )
+    return located.select(_about("id_number", "id_number", "village_code"))
+
+
 def _stored_income(lake: Path) -> pl.DataFrame | None:
     files = sorted(table_folder(lake, "income").glob("province=*/*.parquet"))
     if not files:
@@ -139,50 +187,91 @@ def _stored_income(lake: Path) -> pl.DataFrame | None:
     return pl.read_parquet(files).select("household_id", "period_start", "period_end")
 
 
-def validate(folder: Path, *, database_url: str | None = None, lake: Path) -> dict[str, Table]:
-    """Read and check every file; raise `ImportRejected` listing every bad row."""
-    tables, unreadable = _read(folder)
-    with unit_of_work(database_url) as session:
-        stored = _stored(session)
-    _check(tables, stored, lake)
-    errors = unreadable + [e for t in tables.values() for e in t.errors]
-    if errors:
-        frame = pl.concat(errors).cast(ERROR_SCHEMA).sort("file", "line", "column")  # type: ignore[arg-type]
-        raise ImportRejected(frame)
+def validate(
+    folder: Path,
+    *,
+    database_url: str | None = None,
+    lake: Path,
+    scope_prefix: str = "",
+    progress: Progress | None = None,
+) -> dict[str, Table]:
+    """Read and check every file; raise `ImportRejected` listing every bad row.
+
+    With a `scope_prefix` (a clerk's or county officer's region), rows about regions,
+    households or people outside that subtree are bad rows too."""
+    tables, _stored_registry = _validate(folder, database_url=database_url, lake=lake,
+                                         scope_prefix=scope_prefix, progress=progress)  # fmt: skip
     return tables
 
 
-def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], key: str) -> None:
-    if not rows:
-        return
-    table = model.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name != key}
-    statement = statement.on_conflict_do_update(index_elements=[key], set_=updates)
-    for start in range(0, len(rows), 20_000):
-        session.execute(statement, rows[start : start + 20_000])
+def _policy_problems(folder: Path, scope_prefix: str) -> list[pl.DataFrame]:
+    """A policy file only from an admin, and only one that loads."""
+    source = folder / POLICY_FILE
+    if not source.exists():
+        return []
+    if scope_prefix:
+        return [one_error(source, 1, "", "", "only an admin may import a policy file")]
+    from povguard.policy.service import load_policy
+
+    try:
+        load_policy(source)
+    except BadInput as exc:
+        return [one_error(source, 1, exc.field or "", "", str(exc))]
+    return []
 
 
-def _store_registry(session: Session, tables: dict[str, Table]) -> None:
+def _validate(
+    folder: Path,
+    *,
+    database_url: str | None,
+    lake: Path,
+    scope_prefix: str,
+    progress: Progress | None,
+) -> tuple[dict[str, Table], dict[str, pl.DataFrame]]:
+    """`validate`, also returning the stored registry it checked against."""
+    tables, unreadable = _read(folder, progress)
+    unreadable.extend(_policy_problems(folder, scope_prefix))
+    with unit_of_work(database_url) as session:
+        stored = _stored(session)
+    _check(tables, stored, lake)
+    if scope_prefix:
+        households, people = _maps(tables, stored)
+        for name, table in tables.items():
+            checks.outside_scope(table, _village_of_rows(name, table.frame, households, people),
+                                 scope_prefix)  # fmt: skip
+    errors = unreadable + [e for t in tables.values() for e in t.errors]
+    if errors:
+        frame = pl.concat(errors).cast(ERROR_SCHEMA).sort("file", "line", "column")  # type: ignore[arg-type]
+        raise ImportRejected(frame, {name: t.frame.height for name, t in tables.items()})
+    return tables, stored
+
+
+def _registry_frames(tables: dict[str, Table]) -> list[tuple[str, Any, pl.DataFrame, str]]:
+    """(file, model, typed frame, key) for each registry file present, parents first."""
+    frames: list[tuple[str, Any, pl.DataFrame, str]] = []
     if "regions" in tables:
         regions = typed(FILES["regions"], tables["regions"].frame)
-        ordered = (
-            regions.with_columns(
-                pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int8).alias("_order")
-            )
-            .sort("_order")
-            .drop("_order")
-        )
-        _upsert(session, Region, ordered.to_dicts(), "code")
+        order = pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int8)
+        frames.append(("regions", Region, regions.sort(order, maintain_order=True), "code"))
     if "households" in tables:
         frame = typed(FILES["households"], tables["households"].frame)
-        _upsert(session, Household, frame.to_dicts(), "household_id")
+        frames.append(("households", Household, frame, "household_id"))
     if "members" in tables:
-        frame = typed(FILES["members"], tables["members"].frame)
-        _upsert(session, Member, frame.to_dicts(), "member_id")
-    session.flush()
+        frames.append(("members", Member, typed(FILES["members"], tables["members"].frame),
+                       "member_id"))  # fmt: skip
+    return frames
+
+
+def _store_registry(
+    session: Session, tables: dict[str, Table], progress: Progress | None = None
+) -> None:
+    frames = _registry_frames(tables)
+    if progress is not None:
+        progress("store", "", 0, len(frames))
+    for done, (name, model, frame, key) in enumerate(frames, start=1):
+        bulk.upsert(session, model, frame, key)
+        if progress is not None:
+            progress("store", name, done, len(frames))
 
 
 def _maps(
@@ -223,34 +312,48 @@ def _with_province(
     )
 
 
+def _stage_table(
+    change: LakeChange,
+    name: str,
+    frame: pl.DataFrame,
+    maps: tuple[pl.DataFrame, pl.DataFrame],
+    report: ImportReport,
+) -> None:
+    """Stage one typed file: per province, and the rows pointing at nobody as unmatched."""
+    spec = FILES[name]
+    if name == "regions":
+        change.merge(table_folder(change.lake, name), frame, spec.key)
+        return
+    located = _with_province(name, frame, *maps)
+    unmatched = located.filter(pl.col("province").is_null())
+    if unmatched.height:
+        report.unmatched[name] = unmatched.height
+        change.merge(change.lake / "unmatched" / name,
+                     unmatched.drop("province").with_columns(
+                         pl.lit("person or household not in the registry").alias("reason")),
+                     spec.key)  # fmt: skip
+    for (province,), part in located.filter(pl.col("province").is_not_null()).group_by("province"):
+        report.provinces.add(str(province))
+        folder = table_folder(change.lake, name) / f"province={province}"
+        change.merge(folder, part.drop("province"), spec.key)
+
+
 def _stage_lake(
     change: LakeChange,
     tables: dict[str, Table],
     stored: dict[str, pl.DataFrame],
     report: ImportReport,
+    progress: Progress | None = None,
 ) -> None:
-    households, people = _maps(tables, stored)
-    for name, table in tables.items():
-        spec = FILES[name]
-        frame = typed(spec, table.frame)
+    maps = _maps(tables, stored)
+    if progress is not None:
+        progress("load", "", 0, len(tables))
+    for done, (name, table) in enumerate(tables.items(), start=1):
+        frame = typed(FILES[name], table.frame)
         report.rows[name] = frame.height
-        if name == "regions":
-            change.merge(table_folder(change.lake, name), frame, spec.key)
-            continue
-        located = _with_province(name, frame, households, people)
-        unmatched = located.filter(pl.col("province").is_null())
-        if unmatched.height:
-            report.unmatched[name] = unmatched.height
-            change.merge(change.lake / "unmatched" / name,
-                         unmatched.drop("province").with_columns(
-                             pl.lit("person or household not in the registry").alias("reason")),
-                         spec.key)  # fmt: skip
-        for (province,), part in located.filter(pl.col("province").is_not_null()).group_by(
-            "province"
-        ):
-            report.provinces.add(str(province))
-            folder = table_folder(change.lake, name) / f"province={province}"
-            change.merge(folder, part.drop("province"), spec.key)
+        _stage_table(change, name, frame, maps, report)
+        if progress is not None:
+            progress("load", name, done, len(tables))
 
 
 def _stage_policy(change: LakeChange, folder: Path) -> None:
@@ -267,6 +370,67 @@ def _stage_policy(change: LakeChange, folder: Path) -> None:
     change.targets.append(target)
 
 
+def _unmatched_counts(tables: dict[str, Table], stored: dict[str, pl.DataFrame]) -> dict[str, int]:
+    households, people = _maps(tables, stored)
+    counts = {}
+    for name, table in tables.items():
+        if name == "regions":
+            continue
+        located = _with_province(name, table.frame, households, people)
+        missing = located["province"].null_count()
+        if missing:
+            counts[name] = missing
+    return counts
+
+
+def _load(
+    folder: Path,
+    tables: dict[str, Table],
+    stored: dict[str, pl.DataFrame],
+    *,
+    lake: Path,
+    database_url: str | None,
+    actor: Principal,
+    batch_id: str,
+    progress: Progress | None,
+) -> ImportReport:
+    report = ImportReport(rows={name: t.frame.height for name, t in tables.items()})
+    lake.mkdir(parents=True, exist_ok=True)
+    change = LakeChange(lake)
+    try:
+        with unit_of_work(database_url) as session:
+            # The lake files are written by a second thread while the registry is stored
+            # (Polars and the database drivers release the GIL); the lake is swapped in only
+            # after both have succeeded.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                staged = pool.submit(_stage_lake, change, tables, stored, report, progress)
+                _store_registry(session, tables, progress)
+                staged.result()
+            _stage_policy(change, folder)
+            audit.record(
+                session, actor=actor, action="import", entity="dataset", entity_id=folder.name,
+                before=None,
+                after={"source": str(folder), "rows": report.rows, "unmatched": report.unmatched,
+                       "provinces": sorted(report.provinces), "batch": batch_id},
+            )  # fmt: skip
+            batches.set_values(session, batch_id, **_batch_values(report), status="imported")
+            change.commit()  # if the database commit below fails, the lake is put back
+    except BaseException:
+        change.rollback()
+        raise
+    change.finish()
+    return report
+
+
+def _batch_values(report: ImportReport) -> dict[str, Any]:
+    return {
+        "rows": report.rows,
+        "unmatched": report.unmatched,
+        "unmatched_count": sum(report.unmatched.values()),
+        "provinces": sorted(report.provinces),
+    }
+
+
 def import_dataset(
     folder: Path,
     *,
@@ -274,29 +438,35 @@ def import_dataset(
     database_url: str | None = None,
     check_only: bool = False,
     actor: Principal = SYSTEM,
+    progress: Progress | None = None,
+    batch_id: str | None = None,
 ) -> ImportReport:
-    """Validate `folder` and, unless `check_only`, load it: all of it or nothing (audited)."""
-    tables = validate(folder, database_url=database_url, lake=lake)
-    report = ImportReport(rows={name: t.frame.height for name, t in tables.items()})
-    if check_only:
-        return report
-    lake.mkdir(parents=True, exist_ok=True)
-    change = LakeChange(lake)
+    """Validate `folder` and, unless `check_only`, load it: all of it or nothing (audited).
+
+    The attempt is recorded as an import batch (`batch_id`, or a new one); an actor with a
+    region scope may only import rows inside it."""
+    if batch_id is None:
+        batch_id = batches.start(database_url, actor, source=str(folder))
+    else:
+        batches.update(database_url, batch_id, progress=0.0,
+                       status="validating" if check_only else "loading")  # fmt: skip
     try:
-        with unit_of_work(database_url) as session:
-            stored = _stored(session)
-            _stage_lake(change, tables, stored, report)
-            _stage_policy(change, folder)
-            _store_registry(session, tables)
-            audit.record(
-                session, actor=actor, action="import", entity="dataset", entity_id=folder.name,
-                before=None,
-                after={"source": str(folder), "rows": report.rows, "unmatched": report.unmatched,
-                       "provinces": sorted(report.provinces)},
-            )  # fmt: skip
-            change.commit()  # if the database commit below fails, the lake is put back
-    except BaseException:
-        change.rollback()
+        tables, stored = _validate(folder, database_url=database_url, lake=lake,
+                                   scope_prefix=actor.scope_prefix, progress=progress)  # fmt: skip
+        if check_only:
+            report = ImportReport(rows={name: t.frame.height for name, t in tables.items()},
+                                  unmatched=_unmatched_counts(tables, stored))  # fmt: skip
+            batches.update(database_url, batch_id, **_batch_values(report), status="validated")
+            return report
+        batches.update(database_url, batch_id, status="loading", progress=0.0,
+                       rows={name: t.frame.height for name, t in tables.items()})  # fmt: skip
+        return _load(folder, tables, stored, lake=lake, database_url=database_url, actor=actor,
+                     batch_id=batch_id, progress=progress)  # fmt: skip
+    except ImportRejected as exc:
+        batches.update(database_url, batch_id, status="failed", message=str(exc),
+                       errors_count=exc.errors.height, rows=exc.rows)  # fmt: skip
         raise
-    change.finish()
-    return report
+    except BaseException as exc:
+        batches.update(database_url, batch_id, status="failed",
+                       message=str(exc)[:2000] or type(exc).__name__)  # fmt: skip
+        raise

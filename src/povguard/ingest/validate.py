@@ -89,10 +89,10 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
         for c in spec.columns
         if c.name not in frame.columns
     )
-    frame = frame.with_columns(pl.col(c.name).str.strip_chars() for c in spec.columns)
-    frame = frame.with_columns(  # an empty cell is null
-        pl.when(pl.col(c.name) == "").then(None).otherwise(pl.col(c.name)).alias(c.name)
-        for c in spec.columns
+    stripped = [pl.col(c.name).str.strip_chars() for c in spec.columns]
+    frame = frame.with_columns(  # surrounding blanks go; an empty cell is null
+        pl.when(value == "").then(None).otherwise(value).alias(c.name)
+        for c, value in zip(spec.columns, stripped, strict=True)
     )
     return Table(spec, path, frame.with_columns(pl.col("_line").cast(pl.Int64)))
 
@@ -161,19 +161,37 @@ def _check_char(value: pl.Expr) -> pl.Expr:
     return pl.lit(CHECKS).str.slice(total % 11, 1)
 
 
-def check_values(table: Table) -> None:
-    """Every cell against its column's kind: empty required values, formats, choices, bounds."""
-    frame = table.frame
-    for column in table.spec.columns:
+def _value_rules(spec: FileSpec) -> list[tuple[str, str, pl.Expr]]:
+    """(column, reason, condition of a bad row) for every check of every column; a value
+    is blamed for the first problem it has only."""
+    rules: list[tuple[str, str, pl.Expr]] = []
+    for column in spec.columns:
         value = pl.col(column.name)
         if column.required:
-            table.add_errors(_errors(table, frame.filter(value.is_null()), column.name,
-                                     "empty required value"))  # fmt: skip
-        remaining = frame.filter(value.is_not_null())
+            rules.append((column.name, "empty required value", value.is_null()))
+        earlier = pl.lit(False)
         for condition, reason in _value_problems(column):
-            bad = remaining.filter(condition.fill_null(True))
-            table.add_errors(_errors(table, bad, column.name, reason))
-            remaining = remaining.filter(~condition.fill_null(True))
+            failing = condition.fill_null(True)
+            rules.append((column.name, reason, value.is_not_null() & ~earlier & failing))
+            earlier = earlier | failing
+    return rules
+
+
+def check_values(table: Table) -> None:
+    """Every cell against its column's kind: empty required values, formats, choices, bounds.
+
+    One parallel pass counts the bad rows of every check; only checks that found some
+    are run again to list their rows."""
+    rules = _value_rules(table.spec)
+    counts = (
+        table.frame.lazy()
+        .select(condition.sum().alias(str(i)) for i, (_, _, condition) in enumerate(rules))
+        .collect()
+        .row(0)
+    )
+    for (column, reason, condition), count in zip(rules, counts, strict=True):
+        if count:
+            table.add_errors(_errors(table, table.frame.filter(condition), column, reason))
 
 
 def _errors(table: Table, rows: pl.DataFrame, column: str, reason: str) -> pl.DataFrame:
@@ -190,8 +208,17 @@ def _errors(table: Table, rows: pl.DataFrame, column: str, reason: str) -> pl.Da
 def check_duplicates(table: Table, key: tuple[str, ...], what: str | None = None) -> None:
     """Rows sharing `key` (within the file): each repeat names the line it repeats."""
     frame = table.frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
-    first = frame.group_by(list(key)).agg(pl.col("_line").min().alias("_first"))
-    repeats = frame.join(first, on=list(key)).filter(pl.col("_line") != pl.col("_first"))
+    columns = list(key)
+    repeated = ~pl.struct(columns).is_first_distinct()  # rows are in line order
+    repeats = frame.filter(repeated)
+    if not repeats.height:
+        return
+    first = (
+        frame.join(repeats.select(columns).unique(), on=columns, how="semi")
+        .group_by(columns)
+        .agg(pl.col("_line").min().alias("_first"))
+    )
+    repeats = repeats.join(first, on=columns)
     label = what or f"duplicate key {', '.join(key)}"
     table.add_errors(
         repeats.select(

@@ -18,8 +18,6 @@ class ReportKind(StrEnum):
     KPIS = "kpis"  # KPI table per child region, Excel
 
 
-
-
 class ReportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -21,6 +21,8 @@ from povguard.web.cases import pages as cases_pages
 from povguard.web.dashboard import pages as dashboard_pages
 from povguard.web.households import api as households_api
 from povguard.web.households import pages as households_pages
+from povguard.web.imports import api as imports_api
+from povguard.web.imports import pages as imports_pages
 from povguard.web.navigation import NavEntry
 from povguard.web.reports import api as reports_api
 from povguard.web.reports import pages as reports_pages
@@ -46,6 +48,8 @@ FEATURE_MODULES: tuple[ModuleType, ...] = (
     analytics_api,
     reports_api,
     reports_pages,
+    imports_api,
+    imports_pages,
 )
 
 

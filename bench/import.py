@@ -1,0 +1,140 @@
+"""Import benchmark: synthesise N households with `povguard synth`, import them into SQLite
+and into PostgreSQL (each with its own lake), and print one JSON document with rows per
+second for the registry (into the database) and the feeds (into the lake), seconds per
+phase, and the machine.
+
+    .venv/bin/python bench/import.py --households 100000 [--no-postgres]
+
+Phases are timed from the import's progress events: `validate` (read and check every file),
+`lake` (write the Parquet lake) and `registry` (store regions, households and members);
+the last two run at the same time, in two threads; `cross_checks` is the time between
+validation and loading (checks across files, reading the stored registry). The rates
+divide each part's rows by its own phase's seconds; `total_seconds` is the whole import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402
+
+from povguard.core.db import dispose_engines  # noqa: E402
+from povguard.ingest.service import import_dataset  # noqa: E402
+from povguard.interchange.spec import REGISTRY_FILES  # noqa: E402
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PHASES = {"validate": "validate", "load": "lake", "store": "registry"}
+
+
+class PhaseClock:
+    """First and last progress event of each phase, in seconds since the start."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self.thread_cpu: dict[str, list[float]] = {}
+
+    def __call__(self, phase: str, _name: str, _done: int, _total: int) -> None:
+        now = time.perf_counter() - self.started
+        self.first.setdefault(phase, now)
+        self.last[phase] = now
+        self.thread_cpu.setdefault(phase, []).append(time.thread_time())
+
+    def registry_cpu(self) -> float:
+        """CPU seconds of the thread storing the registry (SQLite works in that thread)."""
+        times = self.thread_cpu["store"]
+        return times[-1] - times[0]
+
+    def seconds(self, phase: str) -> float:
+        start = 0.0 if phase == "validate" else self.first[phase]
+        return self.last[phase] - start
+
+
+def _import(folder: Path, url: str, lake: Path) -> dict[str, object]:
+    clock = PhaseClock()
+    cpu = time.process_time()
+    report = import_dataset(folder, lake=lake, database_url=url, progress=clock)
+    total = time.perf_counter() - clock.started
+    cpu = time.process_time() - cpu
+    registry = sum(report.rows.get(name, 0) for name in REGISTRY_FILES)
+    feeds = sum(rows for name, rows in report.rows.items() if name.startswith("feeds/"))
+    lake_rows = sum(report.rows.values()) - registry
+    phases = {label: round(clock.seconds(phase), 2) for phase, label in PHASES.items()}
+    # between validation and loading: cross-file checks, reading the stored registry
+    phases["cross_checks"] = round(clock.first["load"] - clock.last["validate"], 2)
+    return {
+        "total_seconds": round(total, 2),
+        "cpu_seconds_in_this_process": round(cpu, 2),
+        "phase_seconds": phases,
+        "registry_rows": registry,
+        "feed_rows": feeds,
+        "lake_rows": lake_rows,
+        "registry_rows_per_s": round(registry / phases["registry"]),
+        "registry_rows_per_cpu_s_in_process": round(registry / clock.registry_cpu()),
+        "feed_rows_per_s": round(feeds / phases["lake"]),
+        "lake_rows_per_s": round(lake_rows / phases["lake"]),
+        "all_rows_per_s_end_to_end": round(sum(report.rows.values()) / total),
+    }
+
+
+def _synthesise(folder: Path, households: int) -> dict[str, object]:
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "povguard", "synth", "--households", str(households),
+               "--seed", "1", "--out", str(folder), "--as-of", "2024-07-15"]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, env=os.environ.copy())
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "households_per_s": round(households / seconds)}
+
+
+def _postgres(folder: Path, lake: Path) -> dict[str, object]:
+    import sqlalchemy as sa
+
+    schema = f"bench_import_{int(time.time())}"
+    admin = sa.create_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        return _import(folder, f"{POSTGRES}?options=-csearch_path%3D{schema}", lake)
+    finally:
+        dispose_engines()
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="povguard-bench-import-"))
+    try:
+        folder = work / "data"
+        result: dict[str, object] = {
+            "benchmark": "import", "households": args.households, "machine": machine(),
+            "load_average": [round(x, 1) for x in os.getloadavg()],
+            "synth": _synthesise(folder, args.households),
+        }  # fmt: skip
+        result["import_sqlite"] = _import(folder, f"sqlite:///{work / 'db.sqlite3'}",
+                                          work / "lake-sqlite")  # fmt: skip
+        dispose_engines()
+        if not args.no_postgres:
+            result["import_postgresql"] = _postgres(folder, work / "lake-postgresql")
+        result["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
+        print(json.dumps(result, indent=2))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

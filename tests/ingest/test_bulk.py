@@ -1,0 +1,83 @@
+"""Bulk registry upserts: what the ORM would store, indexes kept, all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from povguard.core.db import engine_for
+from povguard.households.models import Household
+from povguard.ingest import bulk
+from povguard.regions.models import Region
+
+VILLAGE = "530129001001"
+
+
+def _regions(session: Session) -> None:
+    rows = [("530000000000", "province", None), ("530100000000", "city", "530000000000"),
+            ("530129000000", "county", "530100000000"), ("530129001000", "township", "530129000000"),
+            (VILLAGE, "village", "530129001000")]  # fmt: skip
+    for code, level, parent in rows:
+        session.add(Region(code=code, name=code, level=level, parent_code=parent))
+    session.flush()
+
+
+def _households(count: int, status: str = "ordinary") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "household_id": [f"H{i:07d}" for i in range(count)],
+            "village_code": [VILLAGE] * count,
+            "head_id_number": [None] * count,
+            "address": ["某村"] * count,
+            "phone": [None] * count,
+            "status": [status] * count,
+            "exit_year": [2019 if i % 2 else None for i in range(count)],
+            "relocated": [bool(i % 3) for i in range(count)],
+            "registered_on": [dt.date(2020, 1, 1 + i % 28) for i in range(count)],
+        },
+        schema_overrides={
+            "head_id_number": pl.String,
+            "phone": pl.String,
+            "exit_year": pl.Int64,
+        },  # fmt: skip
+    )
+
+
+def _indexes(database_url: str) -> set[str]:
+    inspector = sa.inspect(engine_for(database_url))
+    return {index["name"] or "" for index in inspector.get_indexes("households")}
+
+
+def test_a_large_load_then_an_update_reads_back_through_the_orm(database_url: str) -> None:
+    before = _indexes(database_url)
+    with Session(engine_for(database_url)) as session:
+        _regions(session)
+        bulk.upsert(session, Household, _households(12_000), "household_id")
+        session.commit()
+    with Session(engine_for(database_url)) as session:
+        bulk.upsert(session, Household, _households(3, "formerly_poor"), "household_id")
+        session.commit()
+        first = session.get(Household, "H0000001")
+        assert first is not None and first.status == "formerly_poor"
+        assert first.registered_on == dt.date(2020, 1, 2) and first.relocated is True
+        assert first.exit_year == 2019 and first.phone is None
+        count = session.scalar(sa.select(sa.func.count()).select_from(Household))
+        assert count == 12_000
+    assert _indexes(database_url) == before and "ix_households_village_code" in before
+
+
+def test_a_failed_load_leaves_rows_and_indexes_as_they_were(database_url: str) -> None:
+    with Session(engine_for(database_url)) as session:
+        _regions(session)
+        session.commit()
+    before = _indexes(database_url)
+    with pytest.raises(RuntimeError), Session(engine_for(database_url)) as session:
+        bulk.upsert(session, Household, _households(12_000), "household_id")
+        raise RuntimeError("the import fails after the registry was stored")
+    assert _indexes(database_url) == before
+    with Session(engine_for(database_url)) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Household)) == 0
