@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -201,3 +202,50 @@ def test_cli_reports_bad_rows_in_one_line_and_an_errors_file(
                         capture_output=True, text=True, check=False, env=os.environ.copy())  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     assert "23036 rows imported" in ok.stdout
+
+
+def test_reimport_audits_each_changed_household_and_member(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    import_dataset(DATASET, lake=lake, database_url=database_url)
+    changed = tmp_path / "changed"
+    shutil.copytree(DATASET, changed)
+    households = (changed / "households.csv").read_text(encoding="utf-8")
+    households = households.replace(
+        "H000001,530129003002,530129196601090769,云南省寻甸回族彝族自治县功山镇黄坡村201号,"
+        "18897526486,ordinary",
+        "H000001,530129003002,530129196601090769,云南省寻甸回族彝族自治县功山镇黄坡村201号,"
+        "13900001111,ordinary",
+    )
+    (changed / "households.csv").write_text(households, encoding="utf-8")
+    members = (changed / "members.csv").read_text(encoding="utf-8")
+    members = members.replace(
+        "M0000002,H000001,530129196405311413,龙文,M,1964-05-31,spouse,partial,healthy,true",
+        "M0000002,H000001,530129196405311413,龙文,M,1964-05-31,spouse,none,healthy,false",
+    )
+    (changed / "members.csv").write_text(members, encoding="utf-8")
+    import_dataset(changed, lake=lake, database_url=database_url)
+    import_dataset(changed, lake=lake, database_url=database_url)  # the same again: no rows
+    with engine_for(database_url).connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT entity, entity_id, region_code, before, after FROM audit_log"
+                " WHERE action = 'import_update' ORDER BY entity"
+            )
+        ).all()
+    decoded = [
+        (
+            e,
+            i,
+            r,
+            b if isinstance(b, dict) else json.loads(b),
+            a if isinstance(a, dict) else json.loads(a),
+        )
+        for e, i, r, b, a in rows
+    ]
+    assert decoded == [
+        ("household", "H000001", "530129003002", {"phone": "*******6486"},
+         {"phone": "*******1111"}),
+        ("member", "M0000002", "530129003002", {"labour": "partial", "in_household": "true"},
+         {"labour": "none", "in_household": "false"}),
+    ]  # fmt: skip

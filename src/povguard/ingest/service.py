@@ -22,7 +22,7 @@ from povguard.auth.principal import SYSTEM, Principal
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
-from povguard.ingest import batches, bulk, checks
+from povguard.ingest import batches, bulk, changes, checks
 from povguard.ingest.lake import LakeChange, table_folder, typed
 from povguard.ingest.validate import (
     ERROR_SCHEMA,
@@ -263,15 +263,33 @@ def _registry_frames(tables: dict[str, Table]) -> list[tuple[str, Any, pl.DataFr
 
 
 def _store_registry(
-    session: Session, tables: dict[str, Table], progress: Progress | None = None
+    session: Session,
+    tables: dict[str, Table],
+    stored: dict[str, pl.DataFrame],
+    actor: Principal,
+    progress: Progress | None = None,
 ) -> None:
     frames = _registry_frames(tables)
     if progress is not None:
         progress("store", "", 0, len(frames))
+    villages = _maps(tables, stored)[0]
     for done, (name, model, frame, key) in enumerate(frames, start=1):
+        if name in changes.ENTITY:
+            region_of = _regions_of(frame, key, villages)
+            changes.record_changes(session, actor, name, model, frame, key, stored[name][key],
+                                   region_of)  # fmt: skip
         bulk.upsert(session, model, frame, key)
         if progress is not None:
             progress("store", name, done, len(frames))
+
+
+def _regions_of(frame: pl.DataFrame, key: str, villages: pl.DataFrame) -> dict[str, str]:
+    """Each row's village code (a member's is its household's), for region-scoped audit."""
+    if "village_code" in frame.columns:
+        located = frame.select(key, "village_code")
+    else:
+        located = frame.select(key, "household_id").join(villages, on="household_id", how="left")
+    return dict(zip(located[key].to_list(), located["village_code"].to_list(), strict=True))
 
 
 def _maps(
@@ -404,7 +422,7 @@ def _load(
             # after both have succeeded.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 staged = pool.submit(_stage_lake, change, tables, stored, report, progress)
-                _store_registry(session, tables, progress)
+                _store_registry(session, tables, stored, actor, progress)
                 staged.result()
             _stage_policy(change, folder)
             audit.record(
