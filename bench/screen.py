@@ -34,23 +34,20 @@ STEP = """
 import datetime as dt, json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {bench!r})
-folder, which = Path({folder!r}), {which!r}
+import duckdb, handwritten  # libraries load before the clock starts, for every step alike
+from povguard.screening.service import screen_folder, screen_lake
+folder, which, as_of = Path({folder!r}), {which!r}, dt.date.fromisoformat({as_of!r})
 started = time.perf_counter()
 if which == "engine":
-    from povguard.screening.service import screen_folder
-    clues = screen_folder(folder, dt.date.fromisoformat({as_of!r})).clues.height
+    clues = screen_folder(folder, as_of).clues.height
 elif which == "lake":
-    from povguard.screening.service import screen_lake
-    clues = screen_lake(folder, dt.date.fromisoformat({as_of!r}), sink=lambda c, m: None)
-    clues = clues.counts.get("clues", 0)
+    clues = screen_lake(folder, as_of, sink=lambda c, m: None).counts.get("clues", 0)
 elif which == "spark":
-    from povguard.screening.service import screen_folder
-    clues = screen_folder(folder, dt.date.fromisoformat({as_of!r}), engine="spark").clues.height
+    clues = screen_folder(folder, as_of, engine="spark").clues.height
 else:
-    import duckdb, handwritten
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    clues = len(handwritten.run(folder, dt.date.fromisoformat({as_of!r}), con))
+    clues = len(handwritten.run(folder, as_of, con))
 seconds = time.perf_counter() - started
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 print(json.dumps({{"seconds": round(seconds, 2), "clues": clues, "peak_rss_gb": round(rss, 2)}}))

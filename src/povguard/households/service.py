@@ -72,17 +72,33 @@ def _region_prefix(principal: Principal, region: str | None) -> str | None:
 
 def _matches(principal: Principal, q: str) -> sa.ColumnElement[bool]:
     """SQL condition for the search text: household id, member name or (full) ID number."""
-    members = sa.select(Member.member_id).where(Member.household_id == Household.household_id)
-    by_name = members.where(sa.func.lower(Member.name).contains(q.lower(), autoescape=True))
-    by_id = sa.func.lower(Household.household_id).startswith(q.lower(), autoescape=True)
-    conditions = [by_id, by_name.exists()]
+    # Index-friendly forms: household ids by key range (as typed or upper-cased), members by
+    # one semi-join over the members table rather than a subquery per household.
+    conditions = [_key_prefix(Household.household_id, t) for t in dict.fromkeys((q, q.upper()))]
+    if not any(c.isdigit() for c in q):  # names have no digits; ids and ID numbers do
+        conditions.append(Household.household_id.in_(_named(q)))
     # Only roles that see ID numbers may look households up by one: a masked role must not
     # learn which household a known ID number belongs to.
     if principal.sees_personal_data and FULL_ID_RE.match(q.upper()):
         id_number = q.upper()
         conditions.append(Household.head_id_number == id_number)
-        conditions.append(members.where(Member.id_number == id_number).exists())
+        holders = sa.select(Member.household_id).where(Member.id_number == id_number)
+        conditions.append(Household.household_id.in_(holders))
     return sa.or_(*conditions)
+
+
+def _named(q: str) -> sa.Select[str]:
+    """Households with a member whose name contains `q` (letters compared without case;
+    Chinese text as it is, which spares the database a case fold of every name)."""
+    name: Any = Member.name
+    if q.isascii():
+        name, q = sa.func.lower(name), q.lower()
+    return sa.select(Member.household_id).where(name.contains(q, autoescape=True))
+
+
+def _key_prefix(column: Any, prefix: str) -> sa.ColumnElement[bool]:
+    """`column` starts with `prefix`, as a key range a B-tree index answers."""
+    return sa.and_(column >= prefix, column < prefix + "\U0010ffff")
 
 
 def _check_paging(page: int, size: int) -> None:
