@@ -111,6 +111,7 @@ def test_dashboard_chart_is_painted(page: Page, live_server: str) -> None:
     sign_in_phone(page, live_server)
     canvas = page.locator("#chart-rules canvas")
     expect(canvas).to_have_count(1)
+    expect(page.locator("[data-testid=chart-months] canvas")).to_have_count(1)
     painted = page.evaluate(
         """() => { const c = document.querySelector('#chart-rules canvas');
                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -75,6 +78,12 @@ def test_dashboard_shows_the_region_and_its_children(
     page = officer.get("/dashboard")
     assert page.status_code == 200
     assert 'data-testid="chart-rules"' in page.text and "/static/dashboard.js" in page.text
+    months = re.search(r"data-testid=\"chart-months\" data-chart='([^']*)'", page.text)
+    assert months is not None
+    chart = json.loads(html.unescape(months.group(1)))
+    assert [s["name"] for s in chart["series"]] == ["新识别", "风险消除"]
+    assert len(chart["labels"]) == len(chart["series"][0]["values"]) >= 1
+    assert "尚无监测对象。" in page.text  # no monitoring object yet: the object charts say so
     assert f"/dashboard?region={factories.TOWNSHIP_A}" in page.text
     drill = officer.get(f"/dashboard?region={factories.TOWNSHIP_A}")
     assert drill.status_code == 200

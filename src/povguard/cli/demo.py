@@ -101,9 +101,9 @@ def demo(
     for username, password in credentials.items():
         typer.echo(f"    {username:9} {password}")
     if serve:
-        from povguard.cli.serve import serve_command
+        from povguard.cli.serve import run_server
 
-        serve_command(host=host, port=port)
+        run_server(host, port)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,11 @@ def serve_command(
     ),
 ) -> None:
     """Serve the web pages and the /api/v1 REST API."""
+    run_server(host, port, workers)
+
+
+def run_server(host: str, port: int, workers: int = 1) -> None:
+    """Migrate, mark interrupted jobs, and serve until stopped (also the end of `demo`)."""
     if not 0 < port < 65536:
         raise BadInput(f"--port: {port} is not a TCP port (1–65535)")
     if not 1 <= workers <= 64:

@@ -14,14 +14,16 @@ from povguard.analytics.kpi import service as kpi
 from povguard.analytics.kpi.period import year_to_month
 from povguard.auth.principal import Principal
 from povguard.screening.rules import RULES
+from povguard.web.cases import labels as case_labels
 from povguard.web.deps import PageUser, SessionDep, SettingsDep
 from povguard.web.i18n import N_
 from povguard.web.navigation import NavEntry
 from povguard.web.security import verify_csrf
-from povguard.web.templating import render
+from povguard.web.templating import gettext_for, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 nav = NavEntry(key="dashboard", path="/dashboard", label=N_("Dashboard"), order=10)
+OBJECT_STATUS = {"monitored": N_("monitored"), "eliminated": N_("risk eliminated")}
 
 
 def build_dashboard_context(
@@ -57,4 +59,31 @@ def dashboard_page(
     region: Annotated[str, Query(max_length=12)] = "",
 ) -> Response:
     context = build_dashboard_context(session, principal, settings.lake, region)
+    context["charts"] = _charts(context, gettext_for(request))
     return render(request, "dashboard/index.html", context)
+
+
+def _counts(counts: dict[str, int], labels: dict[str, str], gettext: Any) -> dict[str, Any]:
+    codes = sorted(counts)
+    return {
+        "labels": [gettext(labels.get(code, code)) for code in codes],
+        "values": [counts[code] for code in codes],
+    }
+
+
+def _charts(context: dict[str, Any], gettext: Any) -> dict[str, dict[str, Any]]:
+    """Chart data with labels in the page's language (drawn by static/dashboard.js)."""
+    summary, year = context["summary"], context["kpis"]
+    months = year.months
+    return {
+        "months": {
+            "labels": [m.month for m in months],
+            "series": [
+                {"name": gettext("Identified"), "values": [m.identified for m in months]},
+                {"name": gettext("Eliminated"), "values": [m.eliminated for m in months]},
+            ],
+        },
+        "category": _counts(summary.objects_by_category, case_labels.CATEGORY, gettext),
+        "cause": _counts(summary.objects_by_cause, case_labels.CAUSE, gettext),
+        "status": _counts(summary.objects_by_status, OBJECT_STATUS, gettext),
+    }
