@@ -64,7 +64,7 @@ def test_a_good_zip_validates_then_loads_once(
 def test_bad_rows_are_reported_with_file_line_column_and_reason(
     client: TestClient, settings: Settings, token_for: TokenFor
 ) -> None:
-    token = token_for("clerk", factories.COUNTY_A)
+    token = token_for("county", factories.COUNTY_A)
     batch_id = _upload(client, token, zipped(dataset_files(bad_date=True))).json()["batch_id"]  # type: ignore[attr-defined]
     batch = client.get(f"/api/v1/imports/{batch_id}", headers=_auth(token)).json()
     assert batch["status"] == "failed" and batch["errors_count"] == 1
@@ -131,6 +131,23 @@ def test_roles_that_may_not_import_are_refused(
     assert cadre.get("/imports").status_code == 403
     assert 'href="/imports"' not in cadre.get("/households").text
     assert client.post("/api/v1/imports", files={"file": ("a.zip", b"x")}).status_code == 401
+
+
+def test_a_data_clerk_imports_department_feeds_only(
+    client: TestClient, token_for: TokenFor
+) -> None:
+    token = token_for("clerk", factories.COUNTY_A)
+    whole = _upload(client, token, zipped(dataset_files())).json()["batch_id"]  # type: ignore[attr-defined]
+    batch = client.get(f"/api/v1/imports/{whole}", headers=_auth(token)).json()
+    refused = {r["file"] for r in batch["bad_rows"]
+               if r["reason"] == "a data clerk imports department feeds only"}  # fmt: skip
+    assert batch["status"] == "failed" and refused == {"households.csv", "members.csv"}
+    feed = {"feeds/medical.csv": dataset_files()["feeds/medical.csv"]}
+    uploaded = _upload(client, token, zipped(feed))
+    assert uploaded.status_code == 202, uploaded.text  # type: ignore[attr-defined]
+    feed_only = uploaded.json()["batch_id"]  # type: ignore[attr-defined]
+    batch = client.get(f"/api/v1/imports/{feed_only}", headers=_auth(token)).json()
+    assert batch["status"] == "validated" and batch["errors_count"] == 0
 
 
 def test_rows_outside_the_importers_region_are_bad_rows(

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from povguard.audit import service as audit
-from povguard.auth.principal import SYSTEM, Principal
+from povguard.auth.principal import SYSTEM, Principal, Role
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
@@ -227,10 +227,18 @@ def _validate(
     lake: Path,
     scope_prefix: str,
     progress: Progress | None,
+    feeds_only: bool = False,
 ) -> tuple[dict[str, Table], dict[str, pl.DataFrame]]:
-    """`validate`, also returning the stored registry it checked against."""
+    """`validate`, also returning the stored registry it checked against. With `feeds_only`
+    (a department data clerk), any file but a department feed is refused."""
     tables, unreadable = _read(folder, progress)
     unreadable.extend(_policy_problems(folder, scope_prefix))
+    if feeds_only:
+        unreadable.extend(
+            one_error(table.path, 1, "", "", "a data clerk imports department feeds only")
+            for name, table in tables.items()
+            if not name.startswith("feeds/")
+        )
     with unit_of_work(database_url) as session:
         stored = _stored(session)
     _check(tables, stored, lake)
@@ -470,7 +478,8 @@ def import_dataset(
                        status="validating" if check_only else "loading")  # fmt: skip
     try:
         tables, stored = _validate(folder, database_url=database_url, lake=lake,
-                                   scope_prefix=actor.scope_prefix, progress=progress)  # fmt: skip
+                                   scope_prefix=actor.scope_prefix, progress=progress,
+                                   feeds_only=actor.role is Role.CLERK)  # fmt: skip
         if check_only:
             report = ImportReport(rows={name: t.frame.height for name, t in tables.items()},
                                   unmatched=_unmatched_counts(tables, stored))  # fmt: skip

@@ -80,11 +80,13 @@ def _dataset_name(info: zipfile.ZipInfo, root: str) -> str | None:
 
 
 def _common_root(names: list[str]) -> str:
-    """A single top folder holding everything (zips made from a folder have one), or ''."""
-    tops = {n.split("/", 1)[0] for n in names if not n.startswith(IGNORED)}
-    if len(tops) == 1:
+    """A single top folder holding everything (zips made from a folder have one), or ''.
+    `feeds/` itself is no wrapper: a zip of department feeds only is a dataset as it is."""
+    files = [n for n in names if not n.startswith(IGNORED) and not n.endswith("/")]
+    tops = {n.split("/", 1)[0] for n in files}
+    if len(tops) == 1 and not all(n in ALLOWED for n in files):
         top = tops.pop()
-        if all(n.startswith(f"{top}/") or n.startswith(IGNORED) for n in names):
+        if all(n.startswith(f"{top}/") for n in files):
             return f"{top}/"
     return ""
 
