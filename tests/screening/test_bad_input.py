@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from povguard.core.errors import BadInput
@@ -104,20 +106,13 @@ def test_parquet_dataset_gives_the_same_clues(data: Path, tmp_path: Path) -> Non
     assert from_parquet.equals(from_csv)
 
 
-def test_typed_parquet_gives_the_same_clues(data: Path, tmp_path: Path) -> None:
-    """Parquet written with real types (date32, decimal, bool, int), as the lake holds them."""
-    import polars as pl
-
+def _write_typed(data: Path, typed: Path, money: pl.DataType = pl.Decimal(18, 2)) -> None:
+    """The dataset as Parquet with real types (date32, decimal, bool, int), as the lake holds."""
     from povguard.interchange.spec import FILES, Kind
 
-    casts = {
-        Kind.MONEY: pl.Decimal(18, 2),
-        Kind.INT: pl.Int64,
-    }
-    typed = tmp_path / "typed"
+    casts = {Kind.MONEY: money, Kind.INT: pl.Int64}
     for name, spec in FILES.items():
-        source = data / f"{name}.csv"
-        frame = pl.read_csv(source, infer_schema=False)
+        frame = pl.read_csv(data / f"{name}.csv", infer_schema=False)
         frame = frame.with_columns(
             pl.col(c.name).replace_strict({"true": True, "false": False}, default=None)
             if c.kind is Kind.BOOL
@@ -131,4 +126,43 @@ def test_typed_parquet_gives_the_same_clues(data: Path, tmp_path: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         frame.write_parquet(target)
     shutil.copy(data / "policy.yaml", typed / "policy.yaml")
-    assert screen_folder(typed, AS_OF).clues.equals(screen_folder(data, AS_OF).clues)
+
+
+def test_typed_parquet_gives_the_same_clues(data: Path, tmp_path: Path) -> None:
+    _write_typed(data, tmp_path / "typed")
+    assert screen_folder(tmp_path / "typed", AS_OF).clues.equals(screen_folder(data, AS_OF).clues)
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "value", "message"),
+    [
+        ("feeds/medical", "out_of_pocket", Decimal("12.345"),
+         "medical.parquet: row 1: out_of_pocket: not a valid money (more than 2 decimals)"),
+        ("feeds/disability", "grade", 5, "disability.parquet: row 1: grade: above 4"),
+    ],
+)  # fmt: skip
+def test_bad_values_in_typed_parquet_are_reported(
+    data: Path, tmp_path: Path, file: str, column: str, value: object, message: str
+) -> None:
+    typed = tmp_path / "typed"
+    _write_typed(data, typed, money=pl.Decimal(18, 3))
+    target = typed / f"{file}.parquet"
+    frame = pl.read_parquet(target)
+    first = frame.head(1).with_columns(pl.lit(value, dtype=frame.schema[column]).alias(column))
+    pl.concat([first, frame.slice(1)]).write_parquet(target)
+    with pytest.raises(BadInput) as error:
+        screen_folder(typed, AS_OF)
+    assert message in str(error.value) and "(1 bad" not in str(error.value)
+
+
+def test_text_dates_in_parquet_are_read_as_text(data: Path, tmp_path: Path) -> None:
+    text = tmp_path / "text"
+    shutil.copytree(data, text)
+    source = text / "feeds" / "medical.csv"
+    frame = pl.read_csv(source, infer_schema=False)
+    frame = pl.concat([frame.head(1).with_columns(pl.lit("2024-02-30").alias("date")),
+                       frame.slice(1)])  # fmt: skip
+    frame.write_parquet(source.with_suffix(".parquet"))
+    source.unlink()
+    with pytest.raises(BadInput, match=r"medical.parquet: row 1: date: not a real date$"):
+        screen_folder(text, AS_OF)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from povguard.core.errors import BadInput
+from povguard.interchange.spec import Column, Kind
 from povguard.screening.dataset import SourceFile
 from povguard.screening.engines.base import SqlEngine
 from povguard.screening.typed import bad_expression, native_type, quote, raw_view, unparsable
@@ -37,6 +39,34 @@ def _reader(source: SourceFile, *, native: bool = False) -> str:
     )
 
 
+def _parquet_type_fits(column: Column, parquet_type: str) -> bool:
+    """Whether a typed Parquet column can be read as the native type of `column` (a date as a
+    date, money as a decimal of at most 4 places, an integer as an integer, text as text)."""
+    expected = native_type(column)
+    if expected == "DATE":
+        return parquet_type == "DATE"
+    if expected.startswith("DECIMAL"):
+        match = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", parquet_type)
+        return match is not None and int(match[2]) <= 4  # read as it is, not narrowed
+    if expected == "BIGINT":
+        return parquet_type in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
+    if column.kind is Kind.BOOL:
+        return parquet_type in ("BOOLEAN", "VARCHAR")
+    return parquet_type == "VARCHAR"
+
+
+def _raw_column(source: SourceFile, name: str, native: bool) -> str:
+    """A column of the raw view: text, or (native) the type `typed.py` expects."""
+    if not native:
+        return f"CAST({quote(name)} AS VARCHAR) AS {quote(name)}"
+    if not source.is_parquet or name not in source.spec.column_names:
+        return quote(name)
+    target = native_type(source.spec.column(name))
+    if target.startswith("DECIMAL") or target == "DATE":
+        return quote(name)  # already a date, or a decimal of at most 4 places
+    return f"CAST({quote(name)} AS {target}) AS {quote(name)}"
+
+
 def _rejects(source: SourceFile) -> str:
     return "rej_" + source.spec.name.replace("/", "_")
 
@@ -54,6 +84,7 @@ class DuckDBEngine(SqlEngine):
         if memory_limit:
             config["memory_limit"] = memory_limit
         self.con = duckdb.connect(config=config)
+        self._typed_parquet: dict[Path | None, bool] = {}
         self.con.execute("SET enable_progress_bar = false")  # the CLI reports progress itself
 
     def _run(self, query: str) -> Any:
@@ -63,20 +94,31 @@ class DuckDBEngine(SqlEngine):
             raise BadInput(f"dataset could not be read: {str(exc).splitlines()[0]}") from exc
 
     def native(self, source: SourceFile) -> bool:
-        # DuckDB's CSV reader parses dates, numbers and booleans far faster than SQL casts.
-        return not source.is_parquet
+        # DuckDB's CSV reader parses dates, numbers and booleans far faster than SQL casts; a
+        # Parquet file whose columns already have those types is read as it is.
+        if not source.is_parquet:
+            return True
+        if source.path not in self._typed_parquet:
+            self._typed_parquet[source.path] = self._has_native_types(source)
+        return self._typed_parquet[source.path]
+
+    def _has_native_types(self, source: SourceFile) -> bool:
+        described = self.rows(f"DESCRIBE SELECT * FROM {_reader(source)}")
+        types = {str(row[0]): str(row[1]) for row in described}
+        return all(
+            _parquet_type_fits(source.spec.column(name), types.get(name, ""))
+            for name in source.columns
+            if name in source.spec.column_names
+        )
 
     def register_raw(self, source: SourceFile) -> None:
         native = self.native(source)
-        columns = ", ".join(
-            quote(c) if native else f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}"
-            for c in source.columns
-        )
+        columns = ", ".join(_raw_column(source, c, native) for c in source.columns)
         reader = _reader(source, native=native)
         self._run(f"CREATE TEMP VIEW {raw_view(source)} AS SELECT {columns} FROM {reader}")
 
     def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:
-        if not self.native(source) or source.path is None:
+        if source.is_parquet or not self.native(source) or source.path is None:
             return None
         table = _rejects(source)
         count = self.rows(f"SELECT count(*) FROM {table}")[0][0]
