@@ -15,8 +15,8 @@ from povguard.auth.schemas import UserRead
 from povguard.config import Settings
 from povguard.core.errors import NotFound
 from povguard.core.types import IsoDate
-from povguard.policy.service import PolicyBook, PolicyInForce, in_force, load_policy
-from povguard.screening.lake import policy_path
+from povguard.policy.service import PolicyBook, PolicyInForce, in_force
+from povguard.screening.lake import lake_policy
 from povguard.web.deps import CurrentUser, SessionDep, SettingsDep, require_roles
 from povguard.web.errors import api_errors
 
@@ -60,10 +60,10 @@ class PasswordReset(BaseModel):
 
 def policy_book(settings: Settings) -> PolicyBook:
     """The policy file imported into the lake (`povguard import`)."""
-    path = policy_path(settings.lake)
-    if not path.exists():
+    book = lake_policy(settings.lake)
+    if book is None:
         raise NotFound("no policy file has been imported yet")
-    return load_policy(path)
+    return book
 
 
 @router.get("/users", response_model=UserPage, responses=api_errors(400, 401, 403, 422))
