@@ -1,4 +1,4 @@
-"""`povguard report monthly|export`: files written, scope of `--as`, one-line errors (exit 2)."""
+"""`povguard report monthly|roster|export`: files written, scope of `--as`, one-line errors (exit 2)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,16 @@ def test_report_commands(
         capsys, "monthly", "--region", factories.COUNTY, "--month", "2024-6", "--out", str(pdf)
     )
     assert code == 2 and "month" in err
+    roster = tmp_path / "roster.pdf"
+    code, err = cli(capsys, "roster", "--region", factories.TOWNSHIP_B, "--month", "2024-06",
+                    "--as", "town_b", "--out", str(roster))  # fmt: skip
+    assert code == 0, err
+    assert f"wrote {roster}" in err and "pages" in err
+    text = "".join(page.extract_text() for page in PdfReader(roster).pages)
+    assert "监测对象名单" in text and "岭上村" in text and "山脚村" not in text
+    code, err = cli(capsys, "roster", "--region", factories.TOWNSHIP_A, "--month", "2024-06",
+                    "--as", "town_b", "--out", str(roster))  # fmt: skip
+    assert code == 2 and "not found" in err
     code, err = cli(
         capsys, "export", "everything", "--region", factories.COUNTY, "--out", str(objects)
     )

@@ -1,5 +1,5 @@
-"""The monthly county report: a PDF with the expected pages whose text holds the region names,
-the key figures and masked ID numbers only."""
+"""The monthly county report and the printable object list: PDFs with the expected pages whose
+text holds the region names, the key figures, the right objects and masked ID numbers only."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ import re
 import subprocess
 from pathlib import Path
 
+import sqlalchemy as sa
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from povguard.analytics.kpi import service as kpi
 from povguard.analytics.kpi.period import single_month
+from povguard.cases.models import MonitoringObject
 from povguard.households.models import Household
-from povguard.reports import monthly, svg
+from povguard.reports import monthly, roster, svg
 from tests.cases import factories
 
 MONTH = "2024-06"
+MASKED_ID = re.compile(r"\b\d{6}\*{8}\d{3}[\dX]\b")
 
 
 def pdf_text(path: Path) -> str:
@@ -41,14 +44,14 @@ def test_monthly_report_pages_and_text(history: Session, tmp_path: Path) -> None
     assert (
         next(i for i, page in enumerate(sections) if "各地区主要指标" in page) < len(sections) - 2
     )
-    assert "监测对象名单" in sections[-2] or "监测对象名单" in sections[-3]
+    assert any(monthly.CHANGES_TITLE in page for page in sections[-3:])
     footers = [re.findall(r"第\s*(\d+)\s*页\s*/\s*共\s*(\d+)\s*页", page) for page in sections]
     assert [f[0] for f in footers if f] == [(str(n), str(pages)) for n in range(1, pages + 1)]
     figures = kpi.kpis(
         history, factories.COUNTY_OFFICER, factories.COUNTY, single_month(MONTH), lake=tmp_path
     )
     assert "五华区防止返贫动态监测月报（2024年6月）" in text
-    for name in ("甲镇", "乙镇", "五华区合计", "山脚村", "河边村", "岭上村"):
+    for name in ("甲镇", "乙镇", "五华区合计"):
         assert name in text
     table = next(line for line in text.splitlines() if "五华区合计" in line).split()
     assert table[1:4] == [str(figures.objects), str(figures.identified), str(figures.eliminated)]
@@ -56,7 +59,53 @@ def test_monthly_report_pages_and_text(history: Session, tmp_path: Path) -> None
     assert monthly._pct(figures.assistance_coverage) in text
     ids = [h.head_id_number for h in history.query(Household).all() if h.head_id_number]
     assert ids and not any(number in text for number in ids)
-    assert text.count("监测对象名单") == 1
+    assert text.count(monthly.CHANGES_TITLE) == 1
+
+
+def _objects(session: Session, where: sa.ColumnElement[bool]) -> int:
+    count = sa.select(sa.func.count()).select_from(MonitoringObject).where(where)
+    return int(session.scalar(count) or 0)
+
+
+def test_monthly_report_lists_the_month_changes_only(history: Session, tmp_path: Path) -> None:
+    out = tmp_path / "monthly.pdf"
+    monthly.write_pdf(
+        history, factories.COUNTY_OFFICER, factories.COUNTY, MONTH, out, lake=tmp_path
+    )
+    listed = pdf_text(out).split(monthly.CHANGES_TITLE)[1]
+    june = single_month(MONTH)
+    changed = _objects(history, sa.or_(
+        MonitoringObject.identified_on.between(june.start, june.end),
+        MonitoringObject.eliminated_on.between(june.start, june.end),
+    ))  # fmt: skip
+    before = _objects(history, MonitoringObject.identified_on <= june.end)
+    assert 0 < changed < before  # the history has objects that did not change in June
+    assert len(MASKED_ID.findall(listed)) == changed
+
+
+def test_roster_lists_every_object_by_the_month_end(history: Session, tmp_path: Path) -> None:
+    out = tmp_path / "roster.pdf"
+    shares: list[float] = []
+    pages = roster.write_pdf(
+        history, factories.COUNTY_OFFICER, factories.COUNTY, MONTH, out, progress=shares.append
+    )
+    assert pages == len(PdfReader(out).pages) >= 1
+    assert shares == sorted(shares) and shares[-1] == 0.9
+    text = pdf_text(out)
+    assert "五华区防返贫监测对象名单（截至2024年6月30日）" in text
+    identified = _objects(history, MonitoringObject.identified_on <= single_month(MONTH).end)
+    assert len(MASKED_ID.findall(text)) == identified > 0
+    for village in ("山脚村", "河边村", "岭上村"):
+        assert village in text
+    ids = [h.head_id_number for h in history.query(Household).all() if h.head_id_number]
+    assert not any(number in text for number in ids)
+
+
+def test_roster_scope(history: Session, tmp_path: Path) -> None:
+    out = tmp_path / "roster-b.pdf"
+    roster.write_pdf(history, factories.TOWNSHIP_B_OFFICER, factories.TOWNSHIP_B, MONTH, out)
+    text = pdf_text(out)
+    assert "岭上村" in text and "山脚村" not in text and "河边村" not in text
 
 
 def test_monthly_report_scope(history: Session, tmp_path: Path) -> None:

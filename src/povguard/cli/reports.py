@@ -1,4 +1,5 @@
-"""`povguard report monthly|export`: the monthly county PDF and the Excel exports from a shell.
+"""`povguard report monthly|roster|export`: the monthly county PDF, the printable object list
+and the Excel exports from a shell.
 
 Acts as `SYSTEM`, or with `--as USER` in that user's scope (and personal-data masking).
 """
@@ -19,7 +20,9 @@ from povguard.core.uow import unit_of_work
 from povguard.reports import service
 from povguard.reports.schemas import ReportCreate, ReportKind
 
-report_app = typer.Typer(help="Monthly county report (PDF), Excel exports.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Monthly county report and object list (PDF), Excel exports.", no_args_is_help=True
+)
 EXPORT_KINDS = (ReportKind.OBJECTS, ReportKind.CLUES, ReportKind.KPIS)
 AS_USER = typer.Option(None, "--as", metavar="USER", help="Act as this user (scope, masking).")
 
@@ -44,7 +47,7 @@ def _write(request: ReportCreate, out: Path, as_user: str | None) -> None:
             session, principal, request.kind, request.region, request.params(), out,
             lake=settings.lake,
         )  # fmt: skip
-    unit = "pages" if request.kind is ReportKind.MONTHLY else "rows"
+    unit = "pages" if request.kind in (ReportKind.MONTHLY, ReportKind.ROSTER) else "rows"
     seconds = time.perf_counter() - started
     typer.echo(f"wrote {out} ({count} {unit}, {seconds:.2f} s)", err=True)
 
@@ -56,8 +59,19 @@ def monthly_report(
     out: Path = typer.Option(..., "--out", help="PDF file to write."),
     as_user: str | None = AS_USER,
 ) -> None:
-    """The monthly county report as PDF (object list with masked ID numbers)."""
+    """The monthly county report as PDF (the month's changes, ID numbers masked)."""
     _write(_request({"kind": "monthly", "region": region, "month": month}), out, as_user)
+
+
+@report_app.command("roster")
+def roster_report(
+    region: str = typer.Option(..., "--region", help="12-digit region code."),
+    month: str = typer.Option(..., "--month", help="YYYY-MM: the list as at its last day."),
+    out: Path = typer.Option(..., "--out", help="PDF file to write."),
+    as_user: str | None = AS_USER,
+) -> None:
+    """Every monitoring object of the region, for printing (PDF, ID numbers masked)."""
+    _write(_request({"kind": "roster", "region": region, "month": month}), out, as_user)
 
 
 @report_app.command("export")

@@ -1,6 +1,9 @@
 """The monthly county report: key figures, charts (server-side SVG), a KPI table per township and
-the object list for printing (ID numbers always masked), as HTML rendered to PDF by WeasyPrint
-with Debian's Noto Sans CJK fonts."""
+the month's changes (objects identified or with their risk eliminated in the month; ID numbers
+always masked), as HTML rendered to PDF by WeasyPrint with Debian's Noto Sans CJK fonts.
+
+The whole list of monitoring objects is a document of its own (`roster.py`): a county's list
+runs to thousands of rows, which would make the monthly report as slow as it is long."""
 
 from __future__ import annotations
 
@@ -54,6 +57,7 @@ td.num, th.num { text-align: right; }
 .new-page { page-break-before: always; }
 """
 Progress = Callable[[float], None]
+CHANGES_TITLE = "本月变动名单（本月新识别、本月风险消除）"
 # (header, width in %) of the printed object list: a fixed table layout spares WeasyPrint from
 # measuring every cell of a list that runs to thousands of rows.
 OBJECT_LIST_COLUMNS = [
@@ -208,30 +212,42 @@ def _object_rows(objects: Iterable[ObjectRow]) -> Iterable[str]:
         )
 
 
-def _object_list(objects: Iterable[ObjectRow]) -> str:
+def object_list(title: str, objects: Iterable[ObjectRow]) -> str:
+    """A printed list of monitoring objects under heading `title`, on a new page."""
     columns = "".join(f'<col style="width: {width}%">' for _, width in OBJECT_LIST_COLUMNS)
     head = "".join(f"<th>{name}</th>" for name, _ in OBJECT_LIST_COLUMNS)
-    body = "".join(_object_rows(objects))
+    body = "".join(_object_rows(objects)) or (
+        f'<tr><td colspan="{len(OBJECT_LIST_COLUMNS)}">无</td></tr>'
+    )
     return (
-        '<h2 class="new-page">监测对象名单</h2>'
+        f'<h2 class="new-page">{escape(title)}</h2>'
         f'<table class="list" id="objects"><colgroup>{columns}</colgroup>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
-def render_html(data: MonthlyData, objects: Iterable[ObjectRow]) -> str:
-    """The report as one HTML document (the object list streams from `objects`)."""
-    month = data.month.period_from
-    title = f"{data.name}防止返贫动态监测月报（{month[:4]}年{int(month[5:])}月）"
+def document(title: str, subtitle: str, body: str) -> str:
+    """A printable HTML document: the report's style, its title and a line under it."""
     return (
         f'<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{escape(title)}</h1>"
-        f'<p class="muted">区划代码 {data.code} · 统计截至 {data.month.as_of:%Y-%m-%d} · '
-        f"生成日期 {data.generated:%Y-%m-%d} · 身份证号已脱敏</p>"
-        f"<h2>主要指标</h2>{_figures(data)}{_charts(data)}{_kpi_table(data)}"
-        f"{_object_list(objects)}</body></html>"
+        f'<h1>{escape(title)}</h1><p class="muted">{escape(subtitle)}</p>{body}</body></html>'
     )
+
+
+def render_html(data: MonthlyData, changes: Iterable[ObjectRow]) -> str:
+    """The report as one HTML document (the month's changes stream from `changes`)."""
+    month = data.month.period_from
+    title = f"{data.name}防止返贫动态监测月报（{month[:4]}年{int(month[5:])}月）"
+    subtitle = (
+        f"区划代码 {data.code} · 统计截至 {data.month.as_of:%Y-%m-%d} · "
+        f"生成日期 {data.generated:%Y-%m-%d} · 身份证号已脱敏"
+    )
+    body = (
+        f"<h2>主要指标</h2>{_figures(data)}{_charts(data)}{_kpi_table(data)}"
+        f"{object_list(CHANGES_TITLE, changes)}"
+    )
+    return document(title, subtitle, body)
 
 
 def write_pdf(
@@ -246,15 +262,22 @@ def write_pdf(
     progress: Progress | None = None,
 ) -> int:
     """Write the monthly report of region `code` to `out`; returns the number of pages."""
-    from weasyprint import HTML  # imported on use: loading Pango takes a moment
-
     data = collect(session, principal, code, month, lake=lake, today=today, progress=progress)
-    objects = kpi.iter_objects(session, principal, code, end=data.month.as_of, always_mask=True)
-    html = render_html(data, objects)
+    first_day = single_month(month).start
+    changes = kpi.iter_objects(session, principal, code, end=data.month.as_of, since=first_day,
+                               always_mask=True)  # fmt: skip
+    html = render_html(data, changes)
     if progress:
         progress(0.6)
-    document = HTML(string=html).render()
+    return render_pdf(html, out, progress)
+
+
+def render_pdf(html: str, out: Path, progress: Progress | None = None) -> int:
+    """Lay `html` out and write it to `out` as PDF; returns the number of pages."""
+    from weasyprint import HTML  # imported on use: loading Pango takes a moment
+
+    rendered = HTML(string=html).render()
     if progress:
         progress(0.9)
-    document.write_pdf(out)
-    return len(document.pages)
+    rendered.write_pdf(out)
+    return len(rendered.pages)

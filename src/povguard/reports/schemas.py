@@ -13,6 +13,7 @@ from povguard.analytics.kpi.period import MONTH_PATTERN
 
 class ReportKind(StrEnum):
     MONTHLY = "monthly"  # monthly county report, PDF
+    ROSTER = "roster"  # list of monitoring objects for printing, PDF
     OBJECTS = "objects"  # monitoring objects, Excel
     CLUES = "clues"  # clues of a screening run, Excel
     KPIS = "kpis"  # KPI table per child region, Excel
@@ -23,7 +24,7 @@ class ReportCreate(BaseModel):
 
     kind: ReportKind
     region: str = Field(pattern=r"^\d{12}$", description="12-digit region code")
-    month: str | None = Field(None, pattern=MONTH_PATTERN, description="monthly: YYYY-MM")
+    month: str | None = Field(None, pattern=MONTH_PATTERN, description="monthly, roster: YYYY-MM")
     first: str | None = Field(None, alias="from", pattern=MONTH_PATTERN, description="kpis")
     last: str | None = Field(None, alias="to", pattern=MONTH_PATTERN, description="kpis")
     run_id: str | None = Field(None, max_length=32, description="clues: the screening run")

@@ -21,7 +21,7 @@ from povguard.auth import service as auth
 from povguard.auth.principal import Principal
 from povguard.core.errors import BadInput, NotFound, PovguardError
 from povguard.core.uow import unit_of_work
-from povguard.reports import excel, monthly
+from povguard.reports import excel, monthly, roster
 from povguard.reports.models import ReportJob
 from povguard.reports.schemas import ReportCreate, ReportKind
 from povguard.screening import runs
@@ -41,6 +41,8 @@ def file_name(kind: ReportKind, region: str, params: dict[str, Any]) -> str:
     """An ASCII name that says what the file holds (safe in any Content-Disposition)."""
     if kind is ReportKind.MONTHLY:
         return f"monthly-{region}-{params['month']}.pdf"
+    if kind is ReportKind.ROSTER:
+        return f"roster-{region}-{params['month']}.pdf"
     if kind is ReportKind.KPIS:
         return f"kpis-{region}-{params['from']}-{params['to']}.xlsx"
     if kind is ReportKind.CLUES:
@@ -51,8 +53,8 @@ def file_name(kind: ReportKind, region: str, params: dict[str, Any]) -> str:
 def check_request(session: Session, principal: Principal, data: ReportCreate) -> None:
     """Refuse a request outside the caller's scope or missing what its kind needs."""
     kpi.region_prefix(principal, data.region)
-    if data.kind is ReportKind.MONTHLY and not data.month:
-        raise BadInput("a monthly report needs month (YYYY-MM)", field="month")
+    if data.kind in (ReportKind.MONTHLY, ReportKind.ROSTER) and not data.month:
+        raise BadInput(f"a {data.kind.value} report needs month (YYYY-MM)", field="month")
     if data.kind is ReportKind.KPIS:
         if not (data.first and data.last):
             raise BadInput("a KPI table needs from and to (YYYY-MM)", field="from")
@@ -165,6 +167,10 @@ def build(
             session, principal, region, params["month"], out, lake=lake, today=today,
             progress=progress,
         )  # fmt: skip
+    if kind is ReportKind.ROSTER:
+        return roster.write_pdf(
+            session, principal, region, params["month"], out, today=today, progress=progress
+        )
     if kind is ReportKind.KPIS:
         return _kpi_table(
             session, principal, region, params, out, lake=lake, today=today, progress=progress

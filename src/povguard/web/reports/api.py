@@ -72,7 +72,7 @@ def request_report(
     principal: CurrentUser,
     background: BackgroundTasks,
 ) -> JSONResponse:
-    """Queue a report: `monthly` (PDF; `month`), `objects`, `clues` (`run_id`) or `kpis`
+    """Queue a report: `monthly` or `roster` (PDF; `month`), `objects`, `clues` (`run_id`) or `kpis`
     (`from`, `to`) for `region`; it is built in the background."""
     report_id = queue(session, principal, body, settings, background)
     return JSONResponse(status_code=202, content={"report_id": report_id})

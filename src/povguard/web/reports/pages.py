@@ -1,4 +1,5 @@
-"""The Reports page: request a monthly PDF or an Excel export, watch its progress, download it."""
+"""The Reports page: request a PDF (monthly report, object list) or an Excel export, watch its
+progress, download it."""
 
 from __future__ import annotations
 
@@ -26,10 +27,15 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 nav = NavEntry(key="reports", path="/reports", label=N_("Reports"), order=60)
 KIND_LABELS = {
     ReportKind.MONTHLY.value: N_("Monthly county report (PDF)"),
+    ReportKind.ROSTER.value: N_("List of monitoring objects for printing (PDF)"),
     ReportKind.OBJECTS.value: N_("Monitoring objects (Excel)"),
     ReportKind.CLUES.value: N_("Clues of a screening run (Excel)"),
     ReportKind.KPIS.value: N_("KPI table by region (Excel)"),
 }
+
+# The form fields each kind of report reads (the others are left out of the request).
+NEEDED_FIELDS = {"monthly": ("month",), "roster": ("month",), "kpis": ("from", "to"),
+                 "clues": ("run_id",)}  # fmt: skip
 
 
 def _last_month(today: dt.date) -> str:
@@ -66,7 +72,7 @@ def reports_page(request: Request, session: SessionDep, principal: PageUser) -> 
 
 def _form_request(values: dict[str, str]) -> ReportCreate:
     kind = values["kind"]
-    needed = {"monthly": ("month",), "kpis": ("from", "to"), "clues": ("run_id",)}.get(kind, ())
+    needed = NEEDED_FIELDS.get(kind, ())
     data = {"kind": kind, "region": values["region"], **{k: values[k] for k in needed if values[k]}}
     try:
         return ReportCreate.model_validate(data)
