@@ -1,14 +1,17 @@
 """KPI and report benchmark: measures and KPIs by county, and the monthly county report.
 
-    .venv/bin/python bench/reports.py --households 100000 [--objects-share 0.05]
+    .venv/bin/python bench/reports.py --households 100000 [--objects-share 0.05] [--roster]
 
-Synthesises and imports N households (SQLite + lake), gives a share of them a case history
-(the KPI tests' varied stories: identified, eliminated, returned to risk, measures), then times
+Takes the synthetic dataset of N households imported into SQLite + lake that bench/screen.py
+caches under bench/out/ (synthesising and importing it first if it is not there), copies the
+database, gives a share of the households a case history (the KPI tests' varied stories:
+identified, eliminated, returned to risk, measures), then times
 1. income measures (FGT 0/1/2, Watts, Gini, Theil) by county with DuckDB over the lake's Parquet,
    on each household's per-capita net income of the 12 months before the report month,
    weighted by household size, against the province's monitoring line;
 2. every KPI of every county for a year (the KPI layer, the same calls as the API);
-3. the monthly county report (PDF) of the county with the most monitoring objects.
+3. the monthly county report (PDF) of the county with the most monitoring objects;
+4. with --roster, that county's printable object list (PDF).
 Prints one JSON document with the figures and the machine.
 """
 
@@ -21,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from machine import machine  # noqa: E402
+from screen import imported, synthesise  # noqa: E402
 from tests.analytics import kpi_data  # noqa: E402
 
 from povguard.analytics import regional  # noqa: E402
@@ -37,12 +42,10 @@ from povguard.analytics.kpi.period import period  # noqa: E402
 from povguard.auth.principal import SYSTEM  # noqa: E402
 from povguard.core.uow import unit_of_work  # noqa: E402
 from povguard.households.models import Household  # noqa: E402
-from povguard.ingest.service import import_dataset  # noqa: E402
 from povguard.policy.service import load_policy  # noqa: E402
 from povguard.regions.models import Region  # noqa: E402
-from povguard.reports import monthly  # noqa: E402
+from povguard.reports import monthly, roster  # noqa: E402
 from povguard.screening.lake import policy_path  # noqa: E402
-from povguard.synth.service import synthesise  # noqa: E402
 
 INCOME = """
 WITH members AS (
@@ -105,20 +108,30 @@ def kpis_by_county(url: str, lake: Path) -> dict[str, object]:
             "counties": len(counties), "objects": objects}  # fmt: skip
 
 
+def _timed_pdf(write: Callable[[Path], int], out: Path) -> dict[str, object]:
+    started, cpu = time.perf_counter(), time.process_time()
+    pages = write(out)
+    return {"seconds": _seconds(started), "cpu_seconds": round(time.process_time() - cpu, 3),
+            "pages": pages}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--objects-share", type=float, default=0.05)
     parser.add_argument("--month", default="2024-06")
+    parser.add_argument("--roster", action="store_true", help="also print the object list")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="povguard-bench-reports-"))
-    url, lake = f"sqlite:///{work / 'db.sqlite3'}", work / "lake"
     try:
         started = time.perf_counter()
-        synthesise(work / "data", households=args.households, seed=1, as_of=dt.date(2024, 7, 15))
-        import_dataset(work / "data", lake=lake, database_url=url)
+        lake, _seconds_imported = imported(args.households, synthesise(args.households))
+        shutil.copyfile(lake.parent / "povguard.sqlite3", work / "db.sqlite3")
+        url = f"sqlite:///{work / 'db.sqlite3'}"
         prepared = _seconds(started)
+        started = time.perf_counter()
         objects = seed_history(url, args.objects_share)
+        seeded = _seconds(started)
         month = dt.date.fromisoformat(f"{args.month}-01")
         entry = load_policy(policy_path(lake)).lookup("530000000000", month.year)
         line = float(entry.monitoring_line)
@@ -128,19 +141,22 @@ def main() -> None:
         biggest = max(objects_by_county, key=lambda code: objects_by_county[code])
         import weasyprint  # noqa: F401 - loaded once per server process, not per report
 
-        started, cpu = time.perf_counter(), time.process_time()
         with unit_of_work(url) as session:
-            out = work / "monthly.pdf"
-            pages = monthly.write_pdf(session, SYSTEM, biggest, args.month, out, lake=lake)
-        report_seconds, report_cpu = _seconds(started), round(time.process_time() - cpu, 3)
+            report = _timed_pdf(
+                lambda out: monthly.write_pdf(session, SYSTEM, biggest, args.month, out, lake=lake),
+                work / "monthly.pdf",
+            )
+            printed = _timed_pdf(lambda out: roster.write_pdf(
+                session, SYSTEM, biggest, args.month, out), work / "roster.pdf",
+            ) if args.roster else None  # fmt: skip
         print(json.dumps({
             "benchmark": "reports", "machine": machine(), "households": args.households,
-            "monitoring_objects": objects, "prepare_seconds": prepared,
+            "monitoring_objects": objects, "prepare_seconds": prepared, "seed_seconds": seeded,
             "measures_by_county": {"seconds": measure_seconds, "counties": regions, "line": line},
             "kpis_by_county": county_kpis,
-            "monthly_report": {"seconds": report_seconds, "cpu_seconds": report_cpu,
-                               "county": biggest, "pages": pages,
+            "monthly_report": {**report, "county": biggest,
                                "objects": objects_by_county[biggest]},
+            "object_list": printed,
         }, indent=2))  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -41,10 +41,8 @@ def test_monthly_report_pages_and_text(history: Session, tmp_path: Path) -> None
     text = pdf_text(out)
     sections = text.split("\f")  # pdftotext ends every page with a form feed
     assert "主要指标" in sections[0] and "本年各月新识别与风险消除" in sections[0]
-    assert (
-        next(i for i, page in enumerate(sections) if "各地区主要指标" in page) < len(sections) - 2
-    )
-    assert any(monthly.CHANGES_TITLE in page for page in sections[-3:])
+    # The KPI table by township and the data-quality flags start the last page.
+    assert "各地区主要指标" in sections[pages - 1] and "数据质量问题" in sections[pages - 1]
     footers = [re.findall(r"第\s*(\d+)\s*页\s*/\s*共\s*(\d+)\s*页", page) for page in sections]
     assert [f[0] for f in footers if f] == [(str(n), str(pages)) for n in range(1, pages + 1)]
     figures = kpi.kpis(
@@ -59,28 +57,12 @@ def test_monthly_report_pages_and_text(history: Session, tmp_path: Path) -> None
     assert monthly._pct(figures.assistance_coverage) in text
     ids = [h.head_id_number for h in history.query(Household).all() if h.head_id_number]
     assert ids and not any(number in text for number in ids)
-    assert text.count(monthly.CHANGES_TITLE) == 1
+    assert "监测对象名单" not in text  # the list is a document of its own (the roster)
 
 
 def _objects(session: Session, where: sa.ColumnElement[bool]) -> int:
     count = sa.select(sa.func.count()).select_from(MonitoringObject).where(where)
     return int(session.scalar(count) or 0)
-
-
-def test_monthly_report_lists_the_month_changes_only(history: Session, tmp_path: Path) -> None:
-    out = tmp_path / "monthly.pdf"
-    monthly.write_pdf(
-        history, factories.COUNTY_OFFICER, factories.COUNTY, MONTH, out, lake=tmp_path
-    )
-    listed = pdf_text(out).split(monthly.CHANGES_TITLE)[1]
-    june = single_month(MONTH)
-    changed = _objects(history, sa.or_(
-        MonitoringObject.identified_on.between(june.start, june.end),
-        MonitoringObject.eliminated_on.between(june.start, june.end),
-    ))  # fmt: skip
-    before = _objects(history, MonitoringObject.identified_on <= june.end)
-    assert 0 < changed < before  # the history has objects that did not change in June
-    assert len(MASKED_ID.findall(listed)) == changed
 
 
 def test_roster_lists_every_object_by_the_month_end(history: Session, tmp_path: Path) -> None:

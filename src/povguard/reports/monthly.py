@@ -1,14 +1,12 @@
-"""The monthly county report: key figures, charts (server-side SVG), a KPI table per township and
-the month's changes (objects identified or with their risk eliminated in the month; ID numbers
-always masked), as HTML rendered to PDF by WeasyPrint with Debian's Noto Sans CJK fonts.
+"""The monthly county report: key figures, charts (server-side SVG), a KPI table per township
+and the data-quality flags, as HTML rendered to PDF (`printing.py`).
 
-The whole list of monitoring objects is a document of its own (`roster.py`): a county's list
-runs to thousands of rows, which would make the monthly report as slow as it is long."""
+The list of monitoring objects is a document of its own (`roster.py`): a county's list runs to
+thousands of rows, while this report's length does not depend on the county's size."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -17,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from povguard.analytics.kpi import service as kpi
 from povguard.analytics.kpi.period import Period, single_month
-from povguard.analytics.kpi.schemas import Kpis, ObjectRow
+from povguard.analytics.kpi.schemas import Kpis
 from povguard.auth.principal import Principal
 from povguard.reports import svg
-from povguard.reports.excel import CATEGORY_NAMES, STATUS_NAMES
+from povguard.reports.excel import CATEGORY_NAMES
+from povguard.reports.printing import Progress, document, render_pdf
 
 CAUSE_NAMES = {
     "01": "因病", "03": "因残", "04": "缺劳动力", "05": "因意外事故", "06": "产业项目失败",
@@ -31,39 +30,6 @@ FLAG_NAMES = {
     "eliminated_within_2_months": "识别后2个月内即消除风险",
     "no_development_measure": "有劳动能力但无产业就业帮扶",
 }
-STYLE = """
-@page { size: A4; margin: 16mm 14mm 18mm;
-  @bottom-center { content: "第 " counter(page) " 页 / 共 " counter(pages) " 页";
-                   font-size: 8pt; color: #666; } }
-body { font-family: "Noto Sans CJK SC", sans-serif; font-size: 10pt; color: #222; }
-h1 { font-size: 17pt; margin: 0 0 2mm; color: #b3261e; }
-h2 { font-size: 12.5pt; margin: 6mm 0 2mm; border-bottom: 1px solid #b3261e; }
-.muted { color: #666; font-size: 8.5pt; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 0.5pt solid #999; padding: 1.2mm 1.5mm; }
-th { background: #f3e5e4; font-weight: bold; }
-td.num, th.num { text-align: right; }
-.figures td { width: 25%; }
-.figures .big { font-size: 14pt; font-weight: bold; }
-.chart { margin: 2mm 0; }
-.chart svg { width: 100%; height: auto; }
-.list { font-size: 8.5pt; table-layout: fixed; border-collapse: separate; border-spacing: 0; }
-.list td { white-space: nowrap; border: none; padding: 0.9mm 1.5mm; }
-.list td.wrap { white-space: normal; }
-.list th { border: none; border-bottom: 0.8pt solid #b3261e; }
-.list tbody tr:nth-child(even) { background: #f4f4f4; }
-.list thead { display: table-header-group; }
-.list tr { page-break-inside: avoid; }
-.new-page { page-break-before: always; }
-"""
-Progress = Callable[[float], None]
-CHANGES_TITLE = "本月变动名单（本月新识别、本月风险消除）"
-# (header, width in %) of the printed object list: a fixed table layout spares WeasyPrint from
-# measuring every cell of a list that runs to thousands of rows.
-OBJECT_LIST_COLUMNS = [
-    ("序号", 6), ("村", 10), ("户主", 8), ("身份证号", 18), ("类型", 13), ("风险类型", 20),
-    ("识别日期", 11), ("状态", 8), ("措施", 6),
-]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -198,55 +164,15 @@ def _kpi_table(data: MonthlyData) -> str:
     )
 
 
-def _object_rows(objects: Iterable[ObjectRow]) -> Iterable[str]:
-    for number, row in enumerate(objects, start=1):
-        yield (
-            f"<tr><td class='num'>{number}</td>"
-            f"<td>{escape(row.village_name or row.village_code)}</td>"
-            f"<td>{escape(row.head_name or '')}</td><td>{escape(row.head_id_number or '')}</td>"
-            f"<td>{escape(CATEGORY_NAMES.get(row.category, row.category))}</td>"
-            f"<td class='wrap'>{escape('、'.join(cause_name(c) for c in row.causes))}</td>"
-            f"<td>{row.identified_on:%Y-%m-%d}</td>"
-            f"<td>{escape(STATUS_NAMES.get(row.status, row.status))}</td>"
-            f"<td class='num'>{row.measures}</td></tr>"
-        )
-
-
-def object_list(title: str, objects: Iterable[ObjectRow]) -> str:
-    """A printed list of monitoring objects under heading `title`, on a new page."""
-    columns = "".join(f'<col style="width: {width}%">' for _, width in OBJECT_LIST_COLUMNS)
-    head = "".join(f"<th>{name}</th>" for name, _ in OBJECT_LIST_COLUMNS)
-    body = "".join(_object_rows(objects)) or (
-        f'<tr><td colspan="{len(OBJECT_LIST_COLUMNS)}">无</td></tr>'
-    )
-    return (
-        f'<h2 class="new-page">{escape(title)}</h2>'
-        f'<table class="list" id="objects"><colgroup>{columns}</colgroup>'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    )
-
-
-def document(title: str, subtitle: str, body: str) -> str:
-    """A printable HTML document: the report's style, its title and a line under it."""
-    return (
-        f'<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f'<h1>{escape(title)}</h1><p class="muted">{escape(subtitle)}</p>{body}</body></html>'
-    )
-
-
-def render_html(data: MonthlyData, changes: Iterable[ObjectRow]) -> str:
-    """The report as one HTML document (the month's changes stream from `changes`)."""
+def render_html(data: MonthlyData) -> str:
+    """The report as one HTML document."""
     month = data.month.period_from
     title = f"{data.name}防止返贫动态监测月报（{month[:4]}年{int(month[5:])}月）"
     subtitle = (
         f"区划代码 {data.code} · 统计截至 {data.month.as_of:%Y-%m-%d} · "
         f"生成日期 {data.generated:%Y-%m-%d} · 身份证号已脱敏"
     )
-    body = (
-        f"<h2>主要指标</h2>{_figures(data)}{_charts(data)}{_kpi_table(data)}"
-        f"{object_list(CHANGES_TITLE, changes)}"
-    )
+    body = f"<h2>主要指标</h2>{_figures(data)}{_charts(data)}{_kpi_table(data)}"
     return document(title, subtitle, body)
 
 
@@ -263,21 +189,7 @@ def write_pdf(
 ) -> int:
     """Write the monthly report of region `code` to `out`; returns the number of pages."""
     data = collect(session, principal, code, month, lake=lake, today=today, progress=progress)
-    first_day = single_month(month).start
-    changes = kpi.iter_objects(session, principal, code, end=data.month.as_of, since=first_day,
-                               always_mask=True)  # fmt: skip
-    html = render_html(data, changes)
+    html = render_html(data)
     if progress:
         progress(0.6)
     return render_pdf(html, out, progress)
-
-
-def render_pdf(html: str, out: Path, progress: Progress | None = None) -> int:
-    """Lay `html` out and write it to `out` as PDF; returns the number of pages."""
-    from weasyprint import HTML  # imported on use: loading Pango takes a moment
-
-    rendered = HTML(string=html).render()
-    if progress:
-        progress(0.9)
-    rendered.write_pdf(out)
-    return len(rendered.pages)

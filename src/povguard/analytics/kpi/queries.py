@@ -265,20 +265,9 @@ def quality_flags(session: Session, area: Area, end: dt.date) -> dict[str, dict[
     }
 
 
-def object_rows(
-    session: Session, prefix: str, end: dt.date, since: dt.date | None = None
-) -> Iterator[sa.RowMapping]:
-    """Monitoring objects identified by `end`, with village, head and measures (streamed);
-    with `since`, only those identified or eliminated between `since` and `end`."""
+def object_rows(session: Session, prefix: str, end: dt.date) -> Iterator[sa.RowMapping]:
+    """Monitoring objects identified by `end`, with village, head and measures (streamed)."""
     area = Area(prefix, len(prefix))
-    changed: list[sa.ColumnElement[bool]] = []
-    if since is not None:
-        changed.append(
-            sa.or_(
-                MonitoringObject.identified_on >= since,
-                MonitoringObject.eliminated_on.between(since, end),
-            )
-        )
     village = sa.select(Region.name).where(Region.code == MonitoringObject.village_code)
     head = (
         sa.select(Member.name)
@@ -307,7 +296,7 @@ def object_rows(
             measures.scalar_subquery().label("measures"),
         )
         .join(Household, Household.household_id == MonitoringObject.household_id)
-        .where(*_objects_by_end(area, end), *changed)
+        .where(*_objects_by_end(area, end))
         .order_by(MonitoringObject.village_code, MonitoringObject.household_id)
         .execution_options(yield_per=2000)
     )

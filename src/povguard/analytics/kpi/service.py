@@ -364,15 +364,13 @@ def iter_objects(
     code: str,
     *,
     end: dt.date | None = None,
-    since: dt.date | None = None,
     always_mask: bool = False,
 ) -> Iterator[ObjectRow]:
-    """Monitoring objects of region `code` identified by `end` (default: all), streamed; with
-    `since`, only those identified or eliminated from `since` on. ID numbers are masked unless
-    the caller's role sees personal data (always, for printing)."""
+    """Monitoring objects of region `code` identified by `end` (default: all), streamed; ID
+    numbers are masked unless the caller's role sees personal data (always, for printing)."""
     scope = region_prefix(principal, code)
     mask = always_mask or not principal.sees_personal_data
-    for row in queries.object_rows(session, scope, end or dt.date.max, since):
+    for row in queries.object_rows(session, scope, end or dt.date.max):
         values = dict(row)
         if mask and values["head_id_number"]:
             values["head_id_number"] = idnumber.mask(values["head_id_number"])
