@@ -6,8 +6,9 @@ Takes the synthetic dataset of N households imported into SQLite + lake that ben
 caches under bench/out/ (synthesising and importing it first if it is not there), copies the
 database, gives a share of the households a case history (the KPI tests' varied stories:
 identified, eliminated, returned to risk, measures), then times
-1. income measures (FGT 0/1/2, Watts, Gini, Theil) by county with DuckDB over the lake's Parquet,
-   on each household's per-capita net income of the 12 months before the report month,
+1. income measures (FGT 0/1/2, Watts, Gini, Theil) by county with DuckDB over the lake
+   (`regional.lake_incomes`: the screening frames), on each household's per-capita net income
+   of the 12 months before the report month,
    weighted by household size, against the province's monitoring line;
 2. every KPI of every county for a year (the KPI layer, the same calls as the API);
 3. the monthly county report (PDF) of the county with the most monitoring objects;
@@ -47,33 +48,17 @@ from povguard.regions.models import Region  # noqa: E402
 from povguard.reports import monthly, roster  # noqa: E402
 from povguard.screening.lake import policy_path  # noqa: E402
 
-INCOME = """
-WITH members AS (
-  SELECT household_id, count(*) AS size
-  FROM read_parquet('{lake}/registry/members/**/*.parquet', hive_partitioning = true)
-  WHERE in_household GROUP BY household_id),
-income AS (
-  SELECT household_id,
-    sum(wage + operating + property + transfer - production_cost) AS net
-  FROM read_parquet('{lake}/income/**/*.parquet', hive_partitioning = true)
-  WHERE period_start >= '{first}' AND period_end <= '{last}'
-  GROUP BY household_id)
-SELECT substr(h.village_code, 1, 6) AS region, i.net / m.size AS income, m.size AS weight
-FROM read_parquet('{lake}/registry/households/**/*.parquet', hive_partitioning = true) h
-JOIN members m USING (household_id) JOIN income i USING (household_id)
-"""
-
 
 def _seconds(started: float) -> float:
     return round(time.perf_counter() - started, 3)
 
 
 def measures_by_county(lake: Path, month: dt.date, line: float) -> tuple[float, int]:
-    first = f"{month.year - 1}-{month.month:02d}"
-    last = f"{(month - dt.timedelta(days=1)):%Y-%m}"
+    first = month.replace(year=month.year - 1)
+    last = month - dt.timedelta(days=1)
     started = time.perf_counter()
     con = duckdb.connect()
-    frame = regional.by_region(con, INCOME.format(lake=lake, first=first, last=last), line)
+    frame = regional.by_region(con, regional.lake_incomes(lake, first, last, depth=6), line)
     return _seconds(started), frame.height
 
 

@@ -3,7 +3,15 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from povguard.regions.codes import Level, ancestor, contains, is_valid_code, level_of, prefix
+from povguard.regions.codes import (
+    Level,
+    ancestor,
+    contains,
+    is_valid_code,
+    level_of,
+    prefix,
+    prefix_end,
+)
 
 
 def test_levels_follow_the_trailing_zero_groups() -> None:
@@ -34,3 +42,20 @@ def test_every_ancestor_contains_the_village(p: str, c: str, k: str, t: str, v: 
         assert prefix(up) == village[: len(prefix(up))]
     other = ("01" if p != "01" else "02") + village[2:]
     assert not contains(ancestor(village, Level.PROVINCE), other)
+
+
+digits = st.text(alphabet="0123456789", max_size=12)
+
+
+@given(digits, st.text(alphabet="0123456789", min_size=12, max_size=12))
+def test_prefix_range_is_starts_with(code_prefix: str, code: str) -> None:
+    end = prefix_end(code_prefix)
+    in_range = code >= code_prefix and (end is None or code < end)
+    assert in_range == code.startswith(code_prefix)
+
+
+def test_prefix_end_carries_over_nines() -> None:
+    assert prefix_end("5301") == "5302"
+    assert prefix_end("5309") == "531"
+    assert prefix_end("53099") == "531"
+    assert prefix_end("99") is None and prefix_end("") is None

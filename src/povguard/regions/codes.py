@@ -68,6 +68,15 @@ def parent_level(level: Level) -> Level | None:
     return LEVEL_ORDER[index - 1] if index else None
 
 
+def prefix_end(code_prefix: str) -> str | None:
+    """The least digit string above every code starting with `code_prefix` (None: no bound),
+    so that "starts with" is the index-friendly range `code_prefix <= code < end`."""
+    kept = code_prefix.rstrip("9")
+    if not kept:
+        return None
+    return kept[:-1] + str(int(kept[-1]) + 1)
+
+
 def contains(scope: str, code: str) -> bool:
     """True when `code` lies in the subtree of region `scope` (a region contains itself)."""
     return code.startswith(prefix(scope))
