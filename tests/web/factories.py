@@ -31,6 +31,7 @@ from povguard.reports.models import ReportJob
 from povguard.screening import runs
 from povguard.screening.clues import CLUE_SCHEMA
 from povguard.screening.models import ScreeningRun
+from povguard.screening.service import count_clues
 
 PASSWORD = "correct horse battery"
 PROVINCE = "530000000000"
@@ -215,22 +216,26 @@ def seed_screening_run(
                 "evidence": "{}",
                 "village_code": household.village_code,
                 "in_open_case": False,
-                "to_verify": "",
+                "to_verify": f"asset-{household.household_id}",
             }
             for household in households
         ],
         schema=CLUE_SCHEMA,
     )
-    folder = runs.run_folder(lake, run_id) / "clues"
-    folder.mkdir(parents=True)
-    clues.write_parquet(folder / "part-00000.parquet")
+    # Every household of the run also lacks income data (for the run's figures).
+    missing = clues.select("household_id", "village_code")
+    folder = runs.run_folder(lake, run_id)
+    for name, frame in (("clues", clues), ("missing_income", missing)):
+        (folder / name).mkdir(parents=True)
+        frame.write_parquet(folder / name / "part-00000.parquet")
     now = dt.datetime.now(dt.UTC)
     session.add(
         ScreeningRun(
             id=run_id, as_of=dt.date(2024, 7, 15), region_code=region, engine="duckdb",
             state="done", progress=1.0, created_by="system", created_at=now, started_at=now,
             finished_at=now, households=len(households), clue_count=len(households),
-            counts={"R12": len(households), "clues": len(households)},
+            missing_income=len(households), to_verify=len(households),
+            counts=count_clues(clues) | {"to_verify": len(households)},
         )
     )  # fmt: skip
     session.flush()

@@ -37,6 +37,7 @@ from povguard.core.db import dispose_engines, engine_for
 from povguard.core.uow import unit_of_work
 from povguard.regions.codes import prefix
 from povguard.reports.models import ReportJob
+from povguard.screening.rules import RULES_BY_CODE
 from povguard.web.app import create_app
 from povguard.web.reports.api import reports_dir
 from tests.conftest import BACKENDS, fresh_database
@@ -328,8 +329,10 @@ def test_runs_and_clues_api(
 ) -> None:
     client = world.client
     seen = runs_seen(world, visible)
-    listed = {run["run_id"] for run in client.get("/api/v1/screening/runs", headers=headers).json()}
-    assert listed & set(world.runs.values()) == seen
+    listed = {
+        run["run_id"]: run for run in client.get("/api/v1/screening/runs", headers=headers).json()
+    }
+    assert set(listed) & set(world.runs.values()) == seen
     unknown = client.get(f"/api/v1/screening/runs/{UNKNOWN_ID}", headers=headers)
     unknown_clues = client.get(f"/api/v1/screening/runs/{UNKNOWN_ID}/clues", headers=headers)
     assert_error(unknown, 404, "not_found")
@@ -346,6 +349,21 @@ def test_runs_and_clues_api(
         inside = [h for h in households if h in visible]
         assert [c["household_id"] for c in clues.json()["items"]] == inside
         assert clues.json()["total"] == len(inside)
+        # A run over a wider region (the county's, read in one of its townships) gives the
+        # figures of the scope only; how many households it screened there is not stored.
+        figures = run.json()
+        assert listed[run_id] == figures
+        assert (
+            figures["clue_count"]
+            == figures["missing_income"]
+            == figures["to_verify"]
+            == len(inside)
+        )
+        assert figures["counts"] == {**dict.fromkeys(RULES_BY_CODE, 0), "R12": len(inside),
+                                     "marginal": len(inside), "clues": len(inside),
+                                     "to_verify": len(inside)}  # fmt: skip
+        whole = in_scope(role, region, run_region)
+        assert figures["households"] == (len(households) if whole else None)
         for household_id in set(households) - set(visible):
             village = world.seeded[household_id].village_code
             filtered = client.get(f"/api/v1/screening/runs/{run_id}/clues",
@@ -393,6 +411,8 @@ def test_runs_clues_and_cases_from_clues_pages(
             assert_not_found_page(page, *households)
             continue
         assert link in listing and page.status_code == 200
+        inside = [h for h in households if h in visible]
+        assert f'data-testid="clue-count">{len(inside)}<' in page.text
         for household_id in households:
             shown = f'href="/households/{household_id}"' in page.text
             assert shown is (household_id in visible)
