@@ -545,7 +545,14 @@ def test_changes_in_scope_api(
             assert_error(response, 403, "forbidden")
         assert snapshot(world) == before
         return
-    _, case_id, _ = fresh_case(world, world.seeded[visible[0]].village_code)
+    fresh_household, case_id, _ = fresh_case(world, world.seeded[visible[0]].village_code)
+    # A clue is its own household's: another household's case cannot take it (nor its rules
+    # and category, which the users of that case's region might not be allowed to read).
+    before = snapshot(world)
+    foreign = client.post("/api/v1/cases", headers=headers, json={
+        "household_id": fresh_household, "source": "screening", "clue_id": clue_id})  # fmt: skip
+    assert_error(foreign, 400, "bad_input", field="clue_id")
+    assert snapshot(world) == before
     step = {**STEP, "version": version_of(world, case_id)}
     stepped = client.post(f"/api/v1/cases/{case_id}/transitions", json=step, headers=headers)
     assert stepped.status_code == 200, stepped.text
