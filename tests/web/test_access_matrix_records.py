@@ -65,6 +65,9 @@ MEASURE = {
     "start": "2024-08-01",
 }
 HTMX = {"HX-Request": "true"}
+# The rows whose scope leaves some household out.
+NARROW = [row for row in MATRIX if row[2] != ALL]
+NARROW_IDS = [f"{role}-{region}" for role, region, _ in NARROW]
 fresh_sequence = itertools.count(200)
 
 
@@ -468,6 +471,33 @@ def test_others_reports_api_and_pages(
         like_unknown(job, unknown, {UNKNOWN_ID: report_id})
         like_unknown(download, unknown_download, {UNKNOWN_ID: report_id})
         assert_not_found_page(page_download)
+
+
+@pytest.mark.parametrize(("role", "region", "visible"), NARROW, ids=NARROW_IDS)
+def test_own_report_of_a_region_left_behind(
+    world: World,
+    username: str,
+    headers: dict[str, str],
+    pages: TestClient,
+    role: str,
+    region: str,
+    visible: list[str],
+) -> None:
+    """A user moved by an admin keeps its reports of the old region, but may not read them:
+    they are as unknown as anyone else's, and the lists leave them out."""
+    hidden = next(h for h in ALL if h not in visible)
+    old_region = world.seeded[hidden].village_code
+    with unit_of_work(world.settings.database_url) as session:
+        report_id = factories.seed_report(session, reports_dir(world.settings), username,
+                                          old_region)  # fmt: skip
+    client = world.client
+    listed = {job["report_id"] for job in client.get("/api/v1/reports", headers=headers).json()}
+    assert report_id not in listed
+    assert f"/reports/{report_id}/download" not in pages.get("/reports").text
+    unknown = client.get(f"/api/v1/reports/{UNKNOWN_ID}", headers=headers)
+    like_unknown(client.get(f"/api/v1/reports/{report_id}", headers=headers), unknown,
+                 {UNKNOWN_ID: report_id})  # fmt: skip
+    assert_not_found_page(pages.get(f"/reports/{report_id}/download"))
 
 
 @pytest.mark.parametrize(("role", "region", "visible"), MATRIX, ids=IDS)
