@@ -31,11 +31,13 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from povguard.auth import service as auth_service
+from povguard.auth.principal import SYSTEM
 from povguard.cases.models import Case, CaseEvidence, CaseStep, Measure
 from povguard.config import Settings
 from povguard.core.db import dispose_engines, engine_for
 from povguard.core.uow import unit_of_work
 from povguard.regions.codes import prefix
+from povguard.reports import service as reports_service
 from povguard.reports.models import ReportJob
 from povguard.screening.rules import RULES_BY_CODE
 from povguard.web.app import create_app
@@ -547,6 +549,43 @@ def test_own_reports_hold_the_scope_only(
         assert download.status_code == 200
         assert clue_households(download.content) == [h for h in households if h in visible]
         assert f"/reports/{report_id}/download" in pages.get("/reports").text
+
+
+# ---------------------------------------------------------------- audit rows
+
+
+@pytest.mark.parametrize(("role", "region", "visible"), MATRIX, ids=IDS)
+def test_audit_rows_of_cases_measures_and_reports(
+    world: World, headers: dict[str, str], role: str, region: str, visible: list[str]
+) -> None:
+    """Each change is audited with its record's region, so the rows follow the same subtrees
+    (for the roles that read the log)."""
+    with unit_of_work(world.settings.database_url) as session:
+        for report_id in world.reports.values():
+            reports_service.download(session, SYSTEM, report_id,
+                                     reports_dir=reports_dir(world.settings))  # fmt: skip
+    townships = [t for t in REPORT_TOWNSHIPS if in_scope(role, region, t)]
+    expected = {
+        "case": {str(world.cases[h]) for h in visible},
+        "case_evidence": None,  # its own ids: checked by region only
+        "measure": {str(world.measures[h]) for h in visible},
+        "report": {world.reports[t] for t in townships},
+    }
+    seeded = {
+        "case": {str(case_id) for case_id in world.cases.values()},
+        "measure": {str(measure_id) for measure_id in world.measures.values()},
+        "report": set(world.reports.values()),
+    }
+    for entity, wanted in expected.items():
+        params = {"entity": entity, "size": 200}
+        response = world.client.get("/api/v1/audit", params=params, headers=headers)
+        if role not in ("auditor", "admin"):
+            assert_error(response, 403, "forbidden")
+            continue
+        rows = response.json()["items"]
+        assert rows and all(in_scope(role, region, row["region_code"]) for row in rows)
+        if wanted is not None:
+            assert {row["entity_id"] for row in rows} & seeded[entity] == wanted
 
 
 # ---------------------------------------------------------------- changes in scope
