@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from povguard.auth import service as auth_service
 from povguard.auth.principal import SYSTEM
-from povguard.cases.models import Case, CaseEvidence, CaseStep, Measure
+from povguard.cases.models import Case, CaseEvidence, CaseStep, Measure, Referral
 from povguard.config import Settings
 from povguard.core.db import dispose_engines, engine_for
 from povguard.core.uow import unit_of_work
@@ -182,9 +182,17 @@ def unknown_clue_like(clue_id: str, seen: set[str]) -> tuple[str, dict[str, str]
     return f"{run}:{UNKNOWN_HOUSEHOLD}", {run: run_id, UNKNOWN_HOUSEHOLD: household_id}
 
 
+def visible_clue(world: World, visible: list[str]) -> str:
+    """The id of a seeded clue of a household in the scope."""
+    return next(
+        f"{world.runs[r]}:{h}" for r, households in RUN_HOUSEHOLDS.items()
+        for h in households if h in visible
+    )  # fmt: skip
+
+
 def snapshot(world: World) -> dict[str, Any]:
     """What a refused change must leave as it was: cases, their steps and evidence, measures,
-    report jobs."""
+    referrals, report jobs."""
     with Session(engine_for(world.settings.database_url)) as session:
         count = lambda model: session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
         return {
@@ -196,6 +204,7 @@ def snapshot(world: World) -> dict[str, Any]:
             ).all(),
             "steps": count(CaseStep),
             "evidence": count(CaseEvidence),
+            "referrals": count(Referral),
             "reports": count(ReportJob),
         }
 
@@ -314,9 +323,13 @@ def test_cases_and_measures_pages(
                                             "responsible_unit": "县人社局", "start": "2024-08-01"}),
             (f"/cases/{case_id}/measures/{measure_id}/status",
              {"status": "in_progress", "version": 1}),
+            (f"/cases/{case_id}/referrals", {"program": "dibao", "days": "15"}),
+            (f"/cases/{case_id}/referrals/1/answer", {"answer": "accepted", "version": 1}),
+            (f"/cases/{case_id}/elimination", {"note": "风险消除"}),
         ):  # fmt: skip
             assert_not_found_page(post_form(pages, path, **fields), unit, head)
-        assert_not_found_page(pages.get(f"/cases/{case_id}/notice"), head)
+        for path in ("notice", "notice.pdf", f"attachments/{'0' * 64}"):
+            assert_not_found_page(pages.get(f"/cases/{case_id}/{path}"), head)
         # Through a case in scope, another region's measure is as unknown as a missing one.
         through_own = post_form(pages, f"/cases/{own_case}/measures/{measure_id}/status",
                                 status="in_progress", version=1)  # fmt: skip
@@ -596,10 +609,7 @@ def test_changes_in_scope_api(
     world: World, headers: dict[str, str], role: str, region: str, visible: list[str]
 ) -> None:
     client = world.client
-    clue_id = next(
-        f"{world.runs[r]}:{h}" for r, households in RUN_HOUSEHOLDS.items()
-        for h in households if h in visible
-    )  # fmt: skip
+    clue_id = visible_clue(world, visible)
     clue_household = clue_id.partition(":")[2]
     if role not in WRITERS:
         case_id = world.cases[visible[0]]
@@ -665,3 +675,8 @@ def test_changes_in_scope_pages(
     moved = post_form(pages, f"/cases/{case_id}/measures/{measure_id}/status",
                       status="in_progress", version=1)  # fmt: skip
     assert moved.status_code == 200 and "tag-measure-in_progress" in moved.text
+    # A clue of the scope is taken up: its household's open case gets it as evidence.
+    clue_id = visible_clue(world, visible)
+    taken = post_form(pages, "/cases/from-clues", clue_id=[clue_id])
+    assert taken.status_code == 200 and 'data-outcome="attached"' in taken.text
+    assert f'href="/cases/{world.cases[clue_id.partition(":")[2]]}"' in taken.text
