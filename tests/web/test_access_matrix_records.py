@@ -39,6 +39,7 @@ from povguard.core.uow import unit_of_work
 from povguard.regions.codes import prefix
 from povguard.reports import service as reports_service
 from povguard.reports.models import ReportJob
+from povguard.screening.models import ScreeningRun
 from povguard.screening.rules import RULES_BY_CODE
 from povguard.web.app import create_app
 from povguard.web.reports.api import reports_dir
@@ -192,7 +193,7 @@ def visible_clue(world: World, visible: list[str]) -> str:
 
 def snapshot(world: World) -> dict[str, Any]:
     """What a refused change must leave as it was: cases, their steps and evidence, measures,
-    referrals, report jobs."""
+    referrals, report jobs, screening runs."""
     with Session(engine_for(world.settings.database_url)) as session:
         count = lambda model: session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
         return {
@@ -206,6 +207,7 @@ def snapshot(world: World) -> dict[str, Any]:
             "evidence": count(CaseEvidence),
             "referrals": count(Referral),
             "reports": count(ReportJob),
+            "runs": count(ScreeningRun),
         }
 
 
@@ -387,6 +389,37 @@ def test_runs_and_clues_api(
             filtered = client.get(f"/api/v1/screening/runs/{run_id}/clues",
                                   params={"village": village}, headers=headers)  # fmt: skip
             assert filtered.json() == {"items": [], "total": 0}
+
+
+@pytest.mark.parametrize(("role", "region", "visible"), MATRIX, ids=IDS)
+def test_no_run_over_another_region(
+    world: World, headers: dict[str, str], pages: TestClient, role: str, region: str,
+    visible: list[str],
+) -> None:  # fmt: skip
+    """Starting a run is for county officers and admins (403 for the others, whatever the
+    region); over another region it is refused like over one that does not exist."""
+    client = world.client
+    before = snapshot(world)
+    body = {"as_of": "2024-07-15", "region": region}
+    form = {**body, "csrf_token": csrf_token(pages)}
+    if role not in ("county", "admin"):
+        assert_error(client.post("/api/v1/screening/runs", json=body, headers=headers),
+                     403, "forbidden")  # fmt: skip
+        assert pages.post("/screening/runs", data=form).status_code == 403
+    hidden = [h for h in ALL if h not in visible]
+    if hidden:
+        unknown_region = "539900000000"  # a city that no region has, outside these scopes
+        unknown = client.post("/api/v1/screening/runs", headers=headers,
+                              json={**body, "region": unknown_region})  # fmt: skip
+        unknown_page = pages.post("/screening/runs", data={**form, "region": unknown_region})
+    for household_id in hidden:
+        village = world.seeded[household_id].village_code
+        started = client.post("/api/v1/screening/runs", headers=headers,
+                              json={**body, "region": village})  # fmt: skip
+        like_unknown(started, unknown, {unknown_region: village})
+        page = pages.post("/screening/runs", data={**form, "region": village})
+        assert page.status_code == unknown_page.status_code
+    assert snapshot(world) == before
 
 
 @pytest.mark.parametrize(("role", "region", "visible"), MATRIX, ids=IDS)
