@@ -21,8 +21,8 @@ from povguard.auth.models import User
 from povguard.auth.principal import SYSTEM
 from povguard.cases import assistance
 from povguard.cases import service as cases
-from povguard.cases.enums import CaseSource, MeasureGroup
-from povguard.cases.schemas import CaseCreate, MeasureCreate
+from povguard.cases.enums import CaseSource, MeasureGroup, ReferralProgram
+from povguard.cases.schemas import CaseCreate, MeasureCreate, ReferralCreate
 from povguard.core.db import engine_for
 from povguard.households.idnumber import check_char
 from povguard.households.models import Household, Member
@@ -185,9 +185,16 @@ def responsible_unit(household_id: str) -> str:
     return f"帮扶单位{household_id}"
 
 
-def seed_case_with_measure(session: Session, household_id: str) -> tuple[int, int]:
+@dataclass(frozen=True)
+class SeededCase:
+    case_id: int
+    measure_id: int
+    referral_id: int
+
+
+def seed_case_with_measure(session: Session, household_id: str) -> SeededCase:
     """An open case of the household (an accident: green channel, so measures may be given at
-    once) with one planned measure; returns (case id, measure id)."""
+    once) with one planned measure and an unanswered referral to dibao."""
     data = CaseCreate(household_id=household_id, source=CaseSource.CADRE_VISIT, causes=["05"])
     case, _ = cases.create(session, SYSTEM, data)
     measure = MeasureCreate(
@@ -196,7 +203,14 @@ def seed_case_with_measure(session: Session, household_id: str) -> tuple[int, in
         responsible_unit=responsible_unit(household_id),
         start=dt.date(2024, 8, 1),
     )
-    return case.id, assistance.add_measure(session, SYSTEM, case.id, measure).id
+    referral = ReferralCreate(
+        household_id=household_id, program=ReferralProgram.DIBAO, case_id=case.id
+    )
+    return SeededCase(
+        case.id,
+        assistance.add_measure(session, SYSTEM, case.id, measure).id,
+        assistance.refer(session, SYSTEM, referral).id,
+    )
 
 
 def seed_screening_run(

@@ -82,6 +82,7 @@ class World:
     seeded: dict[str, factories.SeededHousehold]
     cases: dict[str, int]  # household id → its open case
     measures: dict[str, int]  # household id → the measure of its case
+    referrals: dict[str, int]  # household id → the referral of its case
     runs: dict[str, str]  # region code → the run over it
     reports: dict[str, str]  # township code → the report of one of its officers
 
@@ -112,8 +113,9 @@ def world(
         with TestClient(app) as client:
             yield World(
                 settings, app, client, seeded,
-                cases={h: case_id for h, (case_id, _) in made.items()},
-                measures={h: measure_id for h, (_, measure_id) in made.items()},
+                cases={h: case.case_id for h, case in made.items()},
+                measures={h: case.measure_id for h, case in made.items()},
+                referrals={h: case.referral_id for h, case in made.items()},
                 runs=runs, reports=reports,
             )  # fmt: skip
         dispose_engines()
@@ -205,7 +207,9 @@ def snapshot(world: World) -> dict[str, Any]:
             ).all(),
             "steps": count(CaseStep),
             "evidence": count(CaseEvidence),
-            "referrals": count(Referral),
+            "referrals": session.execute(
+                sa.select(Referral.id, Referral.answer, Referral.version).order_by(Referral.id)
+            ).all(),
             "reports": count(ReportJob),
             "runs": count(ScreeningRun),
         }
@@ -224,8 +228,8 @@ def fresh_case(world: World, village_code: str) -> tuple[str, int, int]:
     with unit_of_work(world.settings.database_url) as session:
         factories.add_household(session, household_id, village_code, ["新户主"], sequence)
         session.flush()
-        case_id, measure_id = factories.seed_case_with_measure(session, household_id)
-    return household_id, case_id, measure_id
+        made = factories.seed_case_with_measure(session, household_id)
+    return household_id, made.case_id, made.measure_id
 
 
 def case_ids_in(html: str) -> set[int]:
@@ -304,16 +308,20 @@ def test_cases_and_measures_pages(
     own_case = world.cases[visible[0]]
     unknown_measure = post_form(pages, f"/cases/{own_case}/measures/{UNKNOWN_CASE}/status",
                                 status="in_progress", version=1)  # fmt: skip
-    assert unknown_measure.status_code == refusal(role)[0]
+    unknown_referral = post_form(pages, f"/cases/{own_case}/referrals/{UNKNOWN_CASE}/answer",
+                                 answer="accepted", version=1)  # fmt: skip
+    assert unknown_measure.status_code == unknown_referral.status_code == refusal(role)[0]
     before = snapshot(world)
     for household_id in ALL:
         case_id, measure_id = world.cases[household_id], world.measures[household_id]
+        referral_id = world.referrals[household_id]
         unit = factories.responsible_unit(household_id)
         page = pages.get(f"/cases/{case_id}")
         if household_id in visible:
             assert case_id in listed
             assert page.status_code == 200
             assert f'data-measure="{measure_id}"' in page.text and unit in page.text
+            assert f'data-referral="{referral_id}"' in page.text
             continue
         assert case_id not in listed
         head = world.seeded[household_id].head_name
@@ -326,17 +334,22 @@ def test_cases_and_measures_pages(
             (f"/cases/{case_id}/measures/{measure_id}/status",
              {"status": "in_progress", "version": 1}),
             (f"/cases/{case_id}/referrals", {"program": "dibao", "days": "15"}),
-            (f"/cases/{case_id}/referrals/1/answer", {"answer": "accepted", "version": 1}),
+            (f"/cases/{case_id}/referrals/{referral_id}/answer",
+             {"answer": "accepted", "version": 1}),
             (f"/cases/{case_id}/elimination", {"note": "风险消除"}),
         ):  # fmt: skip
             assert_not_found_page(post_form(pages, path, **fields), unit, head)
         for path in ("notice", "notice.pdf", f"attachments/{'0' * 64}"):
             assert_not_found_page(pages.get(f"/cases/{case_id}/{path}"), head)
-        # Through a case in scope, another region's measure is as unknown as a missing one.
+        # Through a case in scope, another region's measure or referral is as unknown as a
+        # missing one.
         through_own = post_form(pages, f"/cases/{own_case}/measures/{measure_id}/status",
                                 status="in_progress", version=1)  # fmt: skip
         assert through_own.status_code == unknown_measure.status_code
         assert unit not in through_own.text
+        answered = post_form(pages, f"/cases/{own_case}/referrals/{referral_id}/answer",
+                             answer="accepted", version=1)  # fmt: skip
+        assert answered.status_code == unknown_referral.status_code
     assert snapshot(world) == before
 
 
