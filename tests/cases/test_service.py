@@ -133,6 +133,20 @@ def test_stale_version_is_a_conflict(session: Session) -> None:
         service.transition(session, CADRE_A, case.id, stale, today=DAY0)
 
 
+def test_a_clue_is_evidence_for_its_own_household_only(session: Session) -> None:
+    a = add_household(session, village=VILLAGE_A)
+    b = add_household(session, village=VILLAGE_B)
+    open_case(session, a.household_id)
+    for household in (a, b):  # whether the household has an open case or not
+        with pytest.raises(BadInput, match="is not household") as refused:
+            open_case(session, household.household_id, principal=COUNTY_OFFICER,
+                      clue_id="run1:H999999", rules="R01")  # fmt: skip
+        assert refused.value.field == "clue_id"
+    case = open_case(session, b.household_id, principal=COUNTY_OFFICER,
+                     clue_id=f"run1:{b.household_id}", rules="R01")  # fmt: skip
+    assert case.clue_id == f"run1:{b.household_id}"
+
+
 def test_scoping_hides_other_townships(session: Session) -> None:
     a = add_household(session, village=VILLAGE_A)
     b = add_household(session, village=VILLAGE_B)

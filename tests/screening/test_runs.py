@@ -78,10 +78,23 @@ def test_scope_filters_runs_and_clues(database_url: str, example_lake: Path) -> 
             runs.get_run(session, other, run_id)
         assert runs.list_runs(session, other) == []
         assert [r.id for r in runs.list_runs(session, TOWNSHIP)] == [run_id]
+        county_view = runs.get_run_view(session, COUNTY, example_lake, run_id)
+        township_view = runs.get_run_view(session, TOWNSHIP, example_lake, run_id)
+        township_r04 = runs.list_clues(session, TOWNSHIP, example_lake, run_id, rule="R04")
+        listed = runs.list_run_views(session, TOWNSHIP, example_lake)
     villages = {item.village_code[:6] for item in county_page.items}
     assert villages == {"530129"}
     assert 0 < township_page.total < county_page.total
     assert all(i.village_code.startswith("530129003") for i in township_page.items)
+    # The county's run, read in one of its townships, gives the township's figures only.
+    assert county_view.clue_count == county_page.total and county_view.households
+    missing = screen_folder(DATASET, AS_OF).missing_income["village_code"]
+    assert township_view.clue_count == township_view.counts["clues"] == township_page.total
+    assert township_view.counts["R04"] == township_r04.total
+    assert township_view.missing_income == missing.str.starts_with("530129003").sum()
+    assert township_view.to_verify == sum(bool(item.to_verify) for item in township_page.items)
+    assert township_view.households is None  # not stored per township
+    assert listed == [township_view]
 
 
 def test_filters_and_paging(database_url: str, example_lake: Path) -> None:

@@ -1,22 +1,37 @@
-"""Seed data for web, auth and browser tests: a small region tree, households, members, users.
+"""Seed data for web, auth and browser tests: a small region tree, households, members, users;
+cases with measures, finished screening runs with their clues, finished report jobs.
 
-Two counties of Kunming; county 530129 has two townships. Rows go in directly with SQLAlchemy.
+Two counties of Kunming; county 530129 has two townships. Rows go in directly with SQLAlchemy;
+cases and measures through their services (acting as the system), so that they are complete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+import polars as pl
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from povguard.auth.models import User
+from povguard.auth.principal import SYSTEM
+from povguard.cases import assistance
+from povguard.cases import service as cases
+from povguard.cases.enums import CaseSource, MeasureGroup, ReferralProgram
+from povguard.cases.schemas import CaseCreate, MeasureCreate, ReferralCreate
 from povguard.core.db import engine_for
 from povguard.households.idnumber import check_char
 from povguard.households.models import Household, Member
 from povguard.regions.models import Region
+from povguard.reports.models import ReportJob
+from povguard.screening import runs
+from povguard.screening.clues import CLUE_SCHEMA
+from povguard.screening.models import ScreeningRun
+from povguard.screening.service import count_clues
 
 PASSWORD = "correct horse battery"
 PROVINCE = "530000000000"
@@ -163,3 +178,103 @@ def seed_all(database_url: str, *, extra_households: int = 0) -> dict[str, Seede
         add_user(session, "admin", "admin", "000000000000")
         session.commit()
     return seeded
+
+
+def responsible_unit(household_id: str) -> str:
+    """The responsible unit of the measure seeded for a household (unique, to find it in pages)."""
+    return f"帮扶单位{household_id}"
+
+
+@dataclass(frozen=True)
+class SeededCase:
+    case_id: int
+    measure_id: int
+    referral_id: int
+
+
+def seed_case_with_measure(session: Session, household_id: str) -> SeededCase:
+    """An open case of the household (an accident: green channel, so measures may be given at
+    once) with one planned measure and an unanswered referral to dibao."""
+    data = CaseCreate(household_id=household_id, source=CaseSource.CADRE_VISIT, causes=["05"])
+    case, _ = cases.create(session, SYSTEM, data)
+    measure = MeasureCreate(
+        group=MeasureGroup.EMPLOYMENT,
+        type="public_welfare_post",
+        responsible_unit=responsible_unit(household_id),
+        start=dt.date(2024, 8, 1),
+    )
+    referral = ReferralCreate(
+        household_id=household_id, program=ReferralProgram.DIBAO, case_id=case.id
+    )
+    return SeededCase(
+        case.id,
+        assistance.add_measure(session, SYSTEM, case.id, measure).id,
+        assistance.refer(session, SYSTEM, referral).id,
+    )
+
+
+def seed_screening_run(
+    session: Session, lake: Path, region: str, households: list[SeededHousehold]
+) -> str:
+    """A finished screening run over `region` whose clues, stored in the lake as a run stores
+    them, are one per household of `households`; returns the run id."""
+    run_id = uuid.uuid4().hex
+    clues = pl.DataFrame(
+        [
+            {
+                "household_id": household.household_id,
+                "category": "marginal",
+                "rules": "R12",
+                "pc_income": "5000.00",
+                "line": "7260",
+                "evidence": "{}",
+                "village_code": household.village_code,
+                "in_open_case": False,
+                "to_verify": f"asset-{household.household_id}",
+            }
+            for household in households
+        ],
+        schema=CLUE_SCHEMA,
+    )
+    # Every household of the run also lacks income data (for the run's figures).
+    missing = clues.select("household_id", "village_code")
+    folder = runs.run_folder(lake, run_id)
+    for name, frame in (("clues", clues), ("missing_income", missing)):
+        (folder / name).mkdir(parents=True)
+        frame.write_parquet(folder / name / "part-00000.parquet")
+    now = dt.datetime.now(dt.UTC)
+    session.add(
+        ScreeningRun(
+            id=run_id, as_of=dt.date(2024, 7, 15), region_code=region, engine="duckdb",
+            state="done", progress=1.0, created_by="system", created_at=now, started_at=now,
+            finished_at=now, households=len(households), clue_count=len(households),
+            missing_income=len(households), to_verify=len(households),
+            counts=count_clues(clues) | {"to_verify": len(households)},
+        )
+    )  # fmt: skip
+    session.flush()
+    return run_id
+
+
+def seed_report(session: Session, reports_dir: Path, username: str, region: str) -> str:
+    """A finished Excel export of `username` over `region`, its file in `reports_dir`; returns
+    the report id."""
+    report_id = uuid.uuid4().hex
+    name = f"objects-{region}.xlsx"
+    (reports_dir / report_id).mkdir(parents=True)
+    (reports_dir / report_id / name).write_bytes(report_content(report_id))
+    now = dt.datetime.now(dt.UTC)
+    session.add(
+        ReportJob(
+            id=report_id, kind="objects", region_code=region, params={}, state="done",
+            progress=1.0, created_by=username, created_at=now, finished_at=now, file_name=name,
+            size_bytes=len(report_content(report_id)),
+        )
+    )  # fmt: skip
+    session.flush()
+    return report_id
+
+
+def report_content(report_id: str) -> bytes:
+    """The bytes stored as the file of seeded report `report_id` (not a real workbook)."""
+    return f"report {report_id}".encode()

@@ -3,6 +3,7 @@
 A user of one township (or village, or county) never reads a household or member record of
 another one: the list leaves it out and the profile answers 404 exactly like an unknown id.
 Audit rows follow the same subtrees (for the roles that may read them); users are admin-only.
+Cases, measures, screening runs, clues and reports: test_access_matrix_records.py.
 """
 
 from __future__ import annotations

@@ -225,6 +225,13 @@ def _check_kind(obj: MonitoringObject | None, data: CaseCreate) -> bool:
     return data.kind is CaseKind.IDENTIFICATION and obj is not None
 
 
+def _check_clue(clue_id: str | None, household_id: str) -> None:
+    """A clue (id `<run id>:<household id>`) is evidence for its own household only: on
+    another's case its rules and category would show where that household's may not."""
+    if clue_id is not None and clue_id.partition(":")[2] != household_id:
+        raise BadInput(f"clue {clue_id} is not household {household_id}'s", field="clue_id")
+
+
 def create(
     session: Session,
     principal: Principal,
@@ -240,6 +247,7 @@ def create(
     require_writer(principal)
     today = today_or(today)
     household = household_in_scope(session, principal, data.household_id)
+    _check_clue(data.clue_id, household.household_id)
     received_on = data.received_on or today
     existing = _open_case(session, household.household_id)
     if existing is not None:

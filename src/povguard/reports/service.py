@@ -95,13 +95,16 @@ def get_job(session: Session, principal: Principal, job_id: str) -> ReportJob:
 
 
 def list_jobs(session: Session, principal: Principal, *, limit: int = 50) -> list[ReportJob]:
-    """The caller's report jobs, newest first."""
+    """The caller's report jobs inside its scope, newest first (as `get_job` finds them: a
+    user moved to another region no longer reads the reports of the old one)."""
     query = (
         sa.select(ReportJob)
         .where(ReportJob.created_by == principal.username)
         .order_by(ReportJob.created_at.desc())
         .limit(limit)
     )
+    if principal.scope_prefix:
+        query = query.where(ReportJob.region_code.startswith(principal.scope_prefix))
     return list(session.scalars(query))
 
 

@@ -25,8 +25,8 @@ from povguard.core.uow import unit_of_work
 from povguard.regions.codes import LEVEL_ORDER, ancestor, is_valid_code, level_of, prefix
 from povguard.screening.models import ScreeningRun
 from povguard.screening.rules import RULES_BY_CODE
-from povguard.screening.schemas import CluePage, ClueRead
-from povguard.screening.service import ENGINES, ScreeningResult, screen_lake
+from povguard.screening.schemas import CluePage, ClueRead, RunRead
+from povguard.screening.service import ENGINES, ScreeningResult, count_clues, screen_lake
 
 RUNNERS = frozenset({Role.COUNTY, Role.ADMIN})
 NATIONAL = "000000000000"  # the region code of a run over every province in the lake
@@ -163,6 +163,40 @@ def get_run(session: Session, principal: Principal, run_id: str) -> ScreeningRun
     if run is None or not _visible(principal, run.region_code):
         raise NotFound(f"screening run {run_id} not found")
     return run
+
+
+def _view(principal: Principal, lake: Path, run: ScreeningRun) -> RunRead:
+    """The run as `principal` may read it. A run over a wider region than the caller's scope
+    (a county's run, read in one of its townships) counts the scope's clues only, per rule and
+    category, and its households lacking income data; how many households it screened there
+    is not stored, so that figure is left out."""
+    view = RunRead.model_validate(run)
+    if principal.covers(run.region_code) or run.state != "done":
+        return view
+    inside = pl.col("village_code").str.starts_with(principal.scope_prefix)
+    clues = stored_clues(lake, run.id).filter(inside).select("rules", "category", "to_verify")
+    found = clues.collect()
+    missing = pl.scan_parquet(run_folder(lake, run.id) / "missing_income" / "*.parquet")
+    to_verify = int((found["to_verify"] != "").sum())
+    return view.model_copy(
+        update={
+            "households": None,
+            "clue_count": found.height,
+            "missing_income": missing.filter(inside).select(pl.len()).collect().item(),
+            "to_verify": to_verify,
+            "counts": count_clues(found) | {"to_verify": to_verify},
+        }
+    )
+
+
+def get_run_view(session: Session, principal: Principal, lake: Path, run_id: str) -> RunRead:
+    """The run's state and its figures within the caller's scope."""
+    return _view(principal, lake, get_run(session, principal, run_id))
+
+
+def list_run_views(session: Session, principal: Principal, lake: Path) -> list[RunRead]:
+    """Runs covering part of the caller's scope, newest first, with their figures within it."""
+    return [_view(principal, lake, run) for run in list_runs(session, principal)]
 
 
 def list_runs(session: Session, principal: Principal, *, limit: int = 50) -> list[ScreeningRun]:

@@ -40,12 +40,16 @@ class RunRead(BaseModel):
     finished_at: dt.datetime | None = None
     seconds: float | None = None
     policy_version: str | None = None
-    households: int | None = None
+    households: int | None = Field(
+        None, description="households screened; none when the run covers more than your scope"
+    )
     clue_count: int | None = None
     missing_income: int | None = None
     to_verify: int | None = None
     counts: dict[str, int] = Field(
-        default_factory=dict, description="clues per rule (R01…R16) and per category"
+        default_factory=dict,
+        description="clues per rule (R01…R16) and per category; like every figure of the run, "
+        "within your scope",
     )
     error: str | None = None
 

@@ -56,15 +56,17 @@ def start_run(
 
 
 @router.get("/runs", response_model=list[RunRead], responses=api_errors(401))
-def list_runs(session: SessionDep, principal: CurrentUser) -> list[RunRead]:
-    """Runs covering part of the caller's scope, newest first."""
-    return [RunRead.model_validate(run) for run in runs.list_runs(session, principal)]
+def list_runs(session: SessionDep, settings: SettingsDep, principal: CurrentUser) -> list[RunRead]:
+    """Runs covering part of the caller's scope, newest first (figures within the scope)."""
+    return runs.list_run_views(session, principal, settings.lake)
 
 
 @router.get("/runs/{run_id}", response_model=RunRead, responses=api_errors(401, 404))
-def get_run(session: SessionDep, principal: CurrentUser, run_id: str) -> RunRead:
-    """State, progress and counts per rule and category of one run."""
-    return RunRead.model_validate(runs.get_run(session, principal, run_id))
+def get_run(
+    session: SessionDep, settings: SettingsDep, principal: CurrentUser, run_id: str
+) -> RunRead:
+    """State, progress and counts per rule and category of one run, within the caller's scope."""
+    return runs.get_run_view(session, principal, settings.lake, run_id)
 
 
 @router.get(

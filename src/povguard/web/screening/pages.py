@@ -16,7 +16,6 @@ from povguard.auth.principal import Principal
 from povguard.cases.common import may_write
 from povguard.screening import runs
 from povguard.screening.rules import RULES
-from povguard.screening.schemas import RunRead
 from povguard.web.deps import PageUser, SessionDep, SettingsDep
 from povguard.web.i18n import N_
 from povguard.web.navigation import NavEntry
@@ -34,11 +33,13 @@ CATEGORY_LABELS = {
 }
 
 
-def build_runs_context(session: Session, principal: Principal, today: dt.date) -> dict[str, Any]:
+def build_runs_context(
+    session: Session, principal: Principal, lake: Path, today: dt.date
+) -> dict[str, Any]:
     """The runs page: runs in scope, newest first, and the form to start one."""
     return {
         "active_nav": nav.key,
-        "runs": [RunRead.model_validate(run) for run in runs.list_runs(session, principal)],
+        "runs": runs.list_run_views(session, principal, lake),
         "can_start": principal.role in runs.RUNNERS,
         "default_region": principal.scope_prefix.ljust(12, "0") if principal.scope_prefix else "",
         "default_as_of": today.isoformat(),
@@ -46,8 +47,10 @@ def build_runs_context(session: Session, principal: Principal, today: dt.date) -
 
 
 @router.get("/screening")
-def runs_page(request: Request, session: SessionDep, principal: PageUser) -> Response:
-    context = build_runs_context(session, principal, dt.date.today())
+def runs_page(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: PageUser
+) -> Response:
+    context = build_runs_context(session, principal, settings.lake, dt.date.today())
     return render(request, "screening/runs.html", context)
 
 
@@ -84,7 +87,7 @@ def build_run_context(
     page: int,
 ) -> dict[str, Any]:
     """One run: its state, counts per rule and category, and (when done) a page of clues."""
-    run = RunRead.model_validate(runs.get_run(session, principal, run_id))
+    run = runs.get_run_view(session, principal, lake, run_id)
     rule_rows = [
         {
             "code": rule.code,
