@@ -1,6 +1,7 @@
 """KPI and report benchmark: measures and KPIs by county, and the monthly county report.
 
     .venv/bin/python bench/reports.py --households 100000 [--objects-share 0.05] [--roster]
+        [--provinces K]
 
 Takes the synthetic dataset of N households imported into SQLite + lake that bench/screen.py
 caches under bench/out/ (synthesising and importing it first if it is not there), copies the
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from machine import machine  # noqa: E402
+from national import national  # noqa: E402
 from screen import imported, synthesise  # noqa: E402
 from tests.analytics import kpi_data  # noqa: E402
 
@@ -106,11 +108,16 @@ def main() -> None:
     parser.add_argument("--objects-share", type=float, default=0.05)
     parser.add_argument("--month", default="2024-06")
     parser.add_argument("--roster", action="store_true", help="also print the object list")
+    parser.add_argument("--provinces", type=int, default=1,
+                        help="households spread over K provinces (bench/national.py)")  # fmt: skip
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="povguard-bench-reports-"))
     try:
         started = time.perf_counter()
-        lake, _seconds_imported = imported(args.households, synthesise(args.households))
+        if args.provinces > 1:
+            lake = national(args.households, args.provinces)[0]
+        else:
+            lake = imported(args.households, synthesise(args.households))[0]
         shutil.copyfile(lake.parent / "povguard.sqlite3", work / "db.sqlite3")
         url = f"sqlite:///{work / 'db.sqlite3'}"
         prepared = _seconds(started)

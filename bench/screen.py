@@ -1,12 +1,14 @@
 """Screening benchmark: the engine versus the hand-written SQL over the same files.
 
     .venv/bin/python bench/screen.py --households 1000000 3000000 [--spark] [--from-lake]
+        [--skip-files] [--provinces K]
 
 For each size: synthesise (povguard synth, Parquet, cached under bench/out/), screen with the
 engine from the files (`--data`), run the hand-written DuckDB SQL over the same files, and report
 seconds, households per second, peak RSS of each step (each in its own process) and the ratio.
 With `--from-lake`, also import the dataset (SQLite + lake, cached under bench/out/) and time
-`screen_lake` twice: the first run builds the stored frames, the second reuses them.
+`screen_lake` twice: the first run builds the stored frames, the second reuses them. With
+`--provinces K`, the lake holds the N households as K provinces imported one after the other.
 Prints one JSON document.
 """
 
@@ -24,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine  # noqa: E402
+from national import national  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -83,8 +86,11 @@ def imported(households: int, folder: Path) -> tuple[Path, float]:
     return target / "lake", time.perf_counter() - started
 
 
-def lake_runs(households: int, folder: Path) -> dict[str, object]:
-    lake, import_seconds = imported(households, folder)
+def lake_runs(households: int, folder: Path, provinces: int = 1) -> dict[str, object]:
+    if provinces > 1:
+        lake, import_seconds = national(households, provinces)[0], 0.0
+    else:
+        lake, import_seconds = imported(households, folder)
     first, second = step(lake, "lake"), step(lake, "lake")
     return {
         "import_seconds_if_imported": round(import_seconds, 1),
@@ -121,6 +127,9 @@ def main() -> None:
     parser.add_argument("--spark", action="store_true", help="also time Spark local mode")
     parser.add_argument("--from-lake", action="store_true", help="also time lake runs")
     parser.add_argument("--skip-files", action="store_true", help="only the lake runs")
+    parser.add_argument("--provinces", type=int, default=1,
+                        help="lake runs over N households spread over this many provinces, "
+                             "imported one after the other (bench/national.py)")  # fmt: skip
     args = parser.parse_args()
     results = []
     for households in args.households:
@@ -134,7 +143,7 @@ def main() -> None:
         if not args.skip_files:
             row.update(files_runs(households, folder))
         if args.from_lake:
-            row["from_lake"] = lake_runs(households, folder)
+            row["from_lake"] = lake_runs(households, folder, args.provinces)
         if args.spark:
             row["spark_local"] = step(folder, "spark")
         results.append(row)
