@@ -338,23 +338,26 @@ def _with_province(
     name: str, frame: pl.DataFrame, households: pl.DataFrame, people: pl.DataFrame
 ) -> pl.DataFrame:
     """Adds `province` (2 digits, null when the row points at nobody known) and, for a
-    person-keyed feed, the person's `household_id`."""
-    keyed = FILES[name].keyed
+    person-keyed feed, the person's `household_id`. Only the key columns are joined: the
+    frame's own columns are kept as they are, not copied."""
     if name == "households":
         return frame.with_columns(pl.col("village_code").str.slice(0, 2).alias("province"))
-    if keyed is Keyed.PERSON:
-        frame = frame.join(people, on="id_number", how="left")
+    if FILES[name].keyed is Keyed.PERSON:
+        frame = frame.with_columns(_lookup(frame["id_number"], people, "household_id"))
+    village = _lookup(frame["household_id"], households, "village_code").str.slice(0, 2)
     if name == "feeds/water":
-        frame = frame.join(households, on="household_id", how="left", suffix="_hh")
-        village = pl.coalesce(pl.col("village_code_hh"), pl.col("village_code"))
-        known = pl.col("household_id").is_null() | pl.col("village_code_hh").is_not_null()
+        by_village = pl.col("household_id").is_null()
         return frame.with_columns(
-            pl.when(known).then(village.str.slice(0, 2)).alias("province")
-        ).drop("village_code_hh")
-    frame = frame.join(households, on="household_id", how="left")
-    return frame.with_columns(pl.col("village_code").str.slice(0, 2).alias("province")).drop(
-        "village_code"
-    )
+            pl.when(by_village).then(pl.col("village_code").str.slice(0, 2))
+            .otherwise(pl.lit(village)).alias("province")
+        )  # fmt: skip
+    return frame.with_columns(village.alias("province"))
+
+
+def _lookup(keys: pl.Series, mapping: pl.DataFrame, value: str) -> pl.Series:
+    """`mapping`'s `value` for each of `keys` (null when not there), in the keys' order."""
+    found = keys.to_frame().join(mapping, on=keys.name, how="left", maintain_order="left")
+    return found[value]
 
 
 def _stage_table(
@@ -377,10 +380,11 @@ def _stage_table(
                      unmatched.drop("province").with_columns(
                          pl.lit("person or household not in the registry").alias("reason")),
                      spec.key)  # fmt: skip
-    for (province,), part in located.filter(pl.col("province").is_not_null()).group_by("province"):
+    # one province at a time: filtering is free when every row is in the same province
+    for province in located["province"].drop_nulls().unique():
         report.provinces.add(str(province))
-        folder = table_folder(change.lake, name) / f"province={province}"
-        change.merge(folder, part.drop("province"), spec.key)
+        part = located.filter(pl.col("province") == province).drop("province")
+        change.merge(table_folder(change.lake, name) / f"province={province}", part, spec.key)
 
 
 def _stage_lake(
