@@ -7,7 +7,7 @@ snapshot for screening. Either everything lands or nothing does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -380,11 +380,20 @@ def _stage_table(
                      unmatched.drop("province").with_columns(
                          pl.lit("person or household not in the registry").alias("reason")),
                      spec.key)  # fmt: skip
-    # one province at a time: filtering is free when every row is in the same province
-    for province in located["province"].drop_nulls().unique():
-        report.provinces.add(str(province))
-        part = located.filter(pl.col("province") == province).drop("province")
+    for province, part in _by_province(located):
+        report.provinces.add(province)
         change.merge(table_folder(change.lake, name) / f"province={province}", part, spec.key)
+
+
+def _by_province(located: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The rows of each province, one at a time; the frame itself (not a copy) when one
+    province holds every row."""
+    provinces = located["province"].unique()
+    if provinces.len() == 1 and provinces[0] is not None:
+        yield str(provinces[0]), located.drop("province")
+        return
+    for province in provinces.drop_nulls():
+        yield str(province), located.filter(pl.col("province") == province).drop("province")
 
 
 def _stage_lake(

@@ -220,14 +220,17 @@ def _errors(table: Table, rows: pl.DataFrame, column: str, reason: str) -> pl.Da
 
 def check_duplicates(table: Table, key: tuple[str, ...], what: str | None = None) -> None:
     """Rows sharing `key` (within the file): each repeat names the line it repeats."""
-    frame = table.frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
     columns = list(key)
-    repeated = ~pl.struct(columns).is_first_distinct()  # rows are in line order
-    repeats = frame.filter(repeated)
+    filled = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
+    frame, whole_key = table.frame, pl.col(key[0])
+    if len(key) > 1:  # compare whole keys only where their hashes repeat: far less memory
+        whole_key = pl.struct(columns)
+        frame = frame.filter(whole_key.hash().is_duplicated())
+    repeats = frame.filter(filled & ~whole_key.is_first_distinct())  # in line order
     if not repeats.height:
         return
-    first = (
-        frame.join(repeats.select(columns).unique(), on=columns, how="semi")
+    first = (  # rows with a null in the key never join
+        table.frame.join(repeats.select(columns).unique(), on=columns, how="semi")
         .group_by(columns)
         .agg(pl.col("_line").min().alias("_first"))
     )
