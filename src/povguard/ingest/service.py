@@ -61,6 +61,16 @@ class ImportRejected(BadInput):
 
 
 @dataclass
+class Validated:
+    """What loading needs of a validated dataset (the files' own rows stay on disk)."""
+
+    rows: dict[str, int]  # rows per file
+    households: pl.DataFrame  # household_id → village_code, the files over the database
+    people: pl.DataFrame  # id_number → household_id, likewise
+    stored: dict[str, pl.DataFrame]  # the registry in the database before the import
+
+
+@dataclass
 class ImportReport:
     rows: dict[str, int] = field(default_factory=dict)
     unmatched: dict[str, int] = field(default_factory=dict)
@@ -285,24 +295,22 @@ def _registry_frame(spill: TypedFiles, name: str) -> pl.DataFrame:
 
 def _store_registry(
     session: Session,
-    tables: dict[str, Table],
+    validated: Validated,
     spill: TypedFiles,
-    stored: dict[str, pl.DataFrame],
     actor: Principal,
     progress: Progress | None = None,
 ) -> None:
     """The registry files present, parents first, one at a time."""
-    names = [name for name in REGISTRY_MODELS if name in tables]
+    names = [name for name in REGISTRY_MODELS if name in validated.rows]
     if progress is not None:
         progress("store", "", 0, len(names))
-    villages = _maps(tables, stored)[0]
     for done, name in enumerate(names, start=1):
         model, key = REGISTRY_MODELS[name]
         frame = _registry_frame(spill, name)
-        stored_keys = stored[name][key]
+        stored_keys = validated.stored[name][key]
         if name in changes.ENTITY and stored_keys.len():  # only stored rows can change
             replacing = frame.filter(pl.col(key).is_in(stored_keys.implode()))
-            region_of = _regions_of(replacing, key, villages)
+            region_of = _regions_of(replacing, key, validated.households)
             changes.record_changes(session, actor, name, model, replacing, key, stored_keys,
                                    region_of)  # fmt: skip
         bulk.upsert(session, model, frame, key)
@@ -398,21 +406,20 @@ def _by_province(located: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
 
 def _stage_lake(
     change: LakeChange,
-    tables: dict[str, Table],
+    validated: Validated,
     spill: TypedFiles,
-    stored: dict[str, pl.DataFrame],
     report: ImportReport,
     progress: Progress | None = None,
 ) -> None:
-    maps = _maps(tables, stored)
+    maps = (validated.households, validated.people)
     if progress is not None:
-        progress("load", "", 0, len(tables))
-    for done, name in enumerate(tables, start=1):
+        progress("load", "", 0, len(validated.rows))
+    for done, name in enumerate(validated.rows, start=1):
         frame = spill.get(name)
         report.rows[name] = frame.height
         _stage_table(change, name, frame, maps, report)
         if progress is not None:
-            progress("load", name, done, len(tables))
+            progress("load", name, done, len(validated.rows))
 
 
 def _stage_policy(change: LakeChange, folder: Path) -> None:
@@ -444,9 +451,8 @@ def _unmatched_counts(tables: dict[str, Table], stored: dict[str, pl.DataFrame])
 
 def _load(
     folder: Path,
-    tables: dict[str, Table],
+    validated: Validated,
     spill: TypedFiles,
-    stored: dict[str, pl.DataFrame],
     *,
     lake: Path,
     database_url: str | None,
@@ -454,7 +460,7 @@ def _load(
     batch_id: str,
     progress: Progress | None,
 ) -> ImportReport:
-    report = ImportReport(rows={name: t.frame.height for name, t in tables.items()})
+    report = ImportReport(rows=dict(validated.rows))
     lake.mkdir(parents=True, exist_ok=True)
     change = LakeChange(lake)
     try:
@@ -463,8 +469,8 @@ def _load(
             # (Polars and the database drivers release the GIL); the lake is swapped in only
             # after both have succeeded.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                staged = pool.submit(_stage_lake, change, tables, spill, stored, report, progress)
-                _store_registry(session, tables, spill, stored, actor, progress)
+                staged = pool.submit(_stage_lake, change, validated, spill, report, progress)
+                _store_registry(session, validated, spill, actor, progress)
                 staged.result()
             _stage_policy(change, folder)
             audit.record(
@@ -489,6 +495,25 @@ def _batch_values(report: ImportReport) -> dict[str, Any]:
         "unmatched_count": sum(report.unmatched.values()),
         "provinces": sorted(report.provinces),
     }
+
+
+def _validated(
+    folder: Path,
+    spill: TypedFiles,
+    *,
+    database_url: str | None,
+    lake: Path,
+    actor: Principal,
+    progress: Progress | None,
+) -> Validated:
+    """`_validate`, keeping only what loading needs: the checked columns of every file are
+    freed before the typed files are read back."""
+    tables, stored = _validate(folder, spill, database_url=database_url, lake=lake,
+                               scope_prefix=actor.scope_prefix, progress=progress,
+                               feeds_only=actor.role is Role.CLERK)  # fmt: skip
+    households, people = _maps(tables, stored)
+    rows = {name: table.frame.height for name, table in tables.items()}
+    return Validated(rows, households, people, stored)
 
 
 def _check_only(
@@ -533,12 +558,11 @@ def import_dataset(
             return _check_only(folder, lake=lake, database_url=database_url, actor=actor,
                                batch_id=batch_id, progress=progress)  # fmt: skip
         with typed_files() as spill:
-            tables, stored = _validate(folder, spill, database_url=database_url, lake=lake,
-                                       scope_prefix=actor.scope_prefix, progress=progress,
-                                       feeds_only=actor.role is Role.CLERK)  # fmt: skip
+            validated = _validated(folder, spill, database_url=database_url, lake=lake,
+                                   actor=actor, progress=progress)  # fmt: skip
             batches.update(database_url, batch_id, status="loading", progress=0.0,
-                           rows={name: t.frame.height for name, t in tables.items()})  # fmt: skip
-            return _load(folder, tables, spill, stored, lake=lake, database_url=database_url,
+                           rows=validated.rows)  # fmt: skip
+            return _load(folder, validated, spill, lake=lake, database_url=database_url,
                          actor=actor, batch_id=batch_id, progress=progress)  # fmt: skip
     except ImportRejected as exc:
         batches.update(database_url, batch_id, status="failed", message=str(exc),
