@@ -4,12 +4,15 @@ second for the registry (into the database) and the feeds (into the lake), secon
 phase, and the machine.
 
     .venv/bin/python bench/import.py --households 100000 [--no-postgres]
+    .venv/bin/python bench/import.py --data DIR [--no-postgres]   # an existing dataset
+
 
 Phases are timed from the import's progress events: `validate` (read and check every file),
 `lake` (write the Parquet lake) and `registry` (store regions, households and members);
 the last two run at the same time, in two threads; `cross_checks` is the time between
 validation and loading (checks across files, reading the stored registry). The rates
-divide each part's rows by its own phase's seconds; `total_seconds` is the whole import.
+divide each part's rows by its own phase's seconds; `total_seconds` is the whole import;
+`peak_rss_mb` is the process's peak resident memory during that import alone.
 """
 
 from __future__ import annotations
@@ -60,12 +63,26 @@ class PhaseClock:
         return self.last[phase] - start
 
 
+def _reset_peak_rss() -> None:
+    """Linux: start the peak resident set size (VmHWM) over from the current size."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_rss_mb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def _import(folder: Path, url: str, lake: Path) -> dict[str, object]:
+    _reset_peak_rss()
     clock = PhaseClock()
     cpu = time.process_time()
     report = import_dataset(folder, lake=lake, database_url=url, progress=clock)
     total = time.perf_counter() - clock.started
     cpu = time.process_time() - cpu
+    peak_rss_mb = _peak_rss_mb()
     registry = sum(report.rows.get(name, 0) for name in REGISTRY_FILES)
     feeds = sum(rows for name, rows in report.rows.items() if name.startswith("feeds/"))
     lake_rows = sum(report.rows.values()) - registry
@@ -75,6 +92,7 @@ def _import(folder: Path, url: str, lake: Path) -> dict[str, object]:
     return {
         "total_seconds": round(total, 2),
         "cpu_seconds_in_this_process": round(cpu, 2),
+        "peak_rss_mb": peak_rss_mb,
         "phase_seconds": phases,
         "registry_rows": registry,
         "feed_rows": feeds,
@@ -115,16 +133,22 @@ def _postgres(folder: Path, lake: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--data", type=Path, help="import this dataset instead of synthesising")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="povguard-bench-import-"))
     try:
-        folder = work / "data"
         result: dict[str, object] = {
-            "benchmark": "import", "households": args.households, "machine": machine(),
+            "benchmark": "import", "machine": machine(),
             "load_average": [round(x, 1) for x in os.getloadavg()],
-            "synth": _synthesise(folder, args.households),
         }  # fmt: skip
+        if args.data is None:
+            folder = work / "data"
+            result["households"] = args.households
+            result["synth"] = _synthesise(folder, args.households)
+        else:
+            folder = args.data
+            result["data"] = str(folder)
         result["import_sqlite"] = _import(folder, f"sqlite:///{work / 'db.sqlite3'}",
                                           work / "lake-sqlite")  # fmt: skip
         dispose_engines()

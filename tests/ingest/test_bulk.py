@@ -52,8 +52,21 @@ def _indexes(database_url: str) -> set[str]:
     return {index["name"] or "" for index in inspector.get_indexes("households")}
 
 
+def _constraints(database_url: str) -> dict[str, list[object]]:
+    """Foreign keys and unique constraints of the registry tables, as the database has them."""
+    inspector = sa.inspect(engine_for(database_url))
+    return {
+        table: sorted(
+            [str(sorted(fk.items())) for fk in inspector.get_foreign_keys(table)]
+            + [str(sorted(uq.items())) for uq in inspector.get_unique_constraints(table)]
+        )
+        for table in ("regions", "households", "members")
+    }
+
+
 def test_a_large_load_then_an_update_reads_back_through_the_orm(database_url: str) -> None:
     before = _indexes(database_url)
+    constraints = _constraints(database_url)
     with Session(engine_for(database_url)) as session:
         _regions(session)
         bulk.upsert(session, Household, _households(12_000), "household_id")
@@ -68,6 +81,20 @@ def test_a_large_load_then_an_update_reads_back_through_the_orm(database_url: st
         count = session.scalar(sa.select(sa.func.count()).select_from(Household))
         assert count == 12_000
     assert _indexes(database_url) == before and "ix_households_village_code" in before
+    assert _constraints(database_url) == constraints and constraints["households"]
+
+
+def test_a_large_load_is_still_checked_by_the_database(database_url: str) -> None:
+    """Foreign keys dropped for a large load are checked when they are added back."""
+    strays = _households(12_000).with_columns(pl.lit("530129001999").alias("village_code"))
+    # the drivers' own IntegrityError (the load works on the raw connection)
+    with (
+        pytest.raises(Exception, match="(?i)foreign key"),
+        Session(engine_for(database_url)) as session,
+    ):
+        _regions(session)
+        bulk.upsert(session, Household, strays, "household_id")
+        session.commit()
 
 
 def test_a_failed_load_leaves_rows_and_indexes_as_they_were(database_url: str) -> None:

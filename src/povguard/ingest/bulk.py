@@ -1,10 +1,16 @@
 """Bulk upserts of typed Polars frames into the registry tables, inside the caller's
 transaction (its session's connection), without a Python object per cell.
 
-PostgreSQL: `COPY` (CSV written by Polars) into a temporary staging table, then one
-`INSERT … SELECT … ON CONFLICT DO UPDATE`. SQLite: `executemany` of plain `sqlite3` on the
-session's own connection (same transaction), with values in the forms SQLAlchemy stores
-(ISO dates, 0/1 booleans), so ORM reads see exactly what an ORM write would have stored.
+PostgreSQL: `COPY` (CSV written by Polars) straight into an empty table, otherwise into a
+temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO UPDATE`. SQLite:
+`executemany` of plain `sqlite3` on the session's own connection (same transaction), with
+values in the forms SQLAlchemy stores (ISO dates, 0/1 booleans), so ORM reads see exactly what
+an ORM write would have stored; a plain `INSERT` into an empty table.
+
+A large load (more rows coming in than stored) builds secondary indexes afterwards instead of
+row by row; on PostgreSQL it also re-adds the foreign keys and the unique constraints no
+foreign key depends on, each checked in one pass over the table instead of per row. Every
+change is inside the import's transaction, so the schema after commit or rollback is the same.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from sqlalchemy.orm import Session
 
 COPY_CHUNK_ROWS = 200_000
 SQLITE_CHUNK_ROWS = 50_000
+LARGE_LOAD_ROWS = 10_000  # fewer rows coming in: keep the indexes and constraints as they are
 
 
 def upsert(session: Session, model: Any, frame: pl.DataFrame, key: str) -> None:
@@ -44,21 +51,68 @@ def _driver(connection: sa.Connection) -> Any:
     return connection.connection.driver_connection
 
 
+def _is_large_load(cursor: Any, name: str, incoming: int) -> tuple[bool, int]:
+    """(more rows coming in than stored and at least `LARGE_LOAD_ROWS`, rows stored)."""
+    stored = cursor.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+    return incoming >= max(stored, LARGE_LOAD_ROWS), stored
+
+
 def _copy_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, key: str) -> None:
     columns = list(frame.columns)
     names = ", ".join(f'"{c}"' for c in columns)
-    stage = f"_import_{name}"
     raw = _driver(connection)
     with raw.cursor() as cursor:
-        cursor.execute(f'CREATE TEMP TABLE "{stage}" (LIKE "{name}") ON COMMIT DROP')
-        with cursor.copy(f'COPY "{stage}" ({names}) FROM STDIN (FORMAT csv)') as copy:
-            for part in frame.iter_slices(COPY_CHUNK_ROWS):
-                copy.write(part.write_csv(include_header=False, null_value=""))
-        cursor.execute(
-            f'INSERT INTO "{name}" ({names}) SELECT {names} FROM "{stage}" '
-            f'ON CONFLICT ("{key}") DO UPDATE SET {_assignments(columns, key)}'
-        )
-        cursor.execute(f'DROP TABLE "{stage}"')
+        large, stored = _is_large_load(cursor, name, frame.height)
+        rebuilt = _drop_postgres_checks(cursor, name) if large else []
+        if not stored:  # the checks before proved the keys unique: nothing to resolve
+            _copy(cursor, name, names, frame)
+        else:
+            stage = f"_import_{name}"
+            cursor.execute(f'CREATE TEMP TABLE "{stage}" (LIKE "{name}") ON COMMIT DROP')
+            _copy(cursor, stage, names, frame)
+            cursor.execute(
+                f'INSERT INTO "{name}" ({names}) SELECT {names} FROM "{stage}" '
+                f'ON CONFLICT ("{key}") DO UPDATE SET {_assignments(columns, key)}'
+            )
+            cursor.execute(f'DROP TABLE "{stage}"')
+        for statement in rebuilt:
+            cursor.execute(statement)
+
+
+def _copy(cursor: Any, table: str, names: str, frame: pl.DataFrame) -> None:
+    with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+        for part in frame.iter_slices(COPY_CHUNK_ROWS):
+            copy.write(part.write_csv(include_header=False, null_value=""))
+
+
+# The table's plain indexes, then its unique constraints that no foreign key depends on, then
+# its foreign keys: (statement that drops it, statement that re-creates it), in that order
+# (`%%` is `format`'s `%`: the query has parameters).
+POSTGRES_CHECKS = """
+SELECT format('DROP INDEX %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), 0
+FROM pg_index i
+WHERE i.indrelid = %(table)s::regclass
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+UNION ALL
+SELECT format('ALTER TABLE %%s DROP CONSTRAINT %%I', c.conrelid::regclass, c.conname),
+       format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', c.conrelid::regclass, c.conname,
+              pg_get_constraintdef(c.oid)),
+       CASE c.contype WHEN 'u' THEN 1 ELSE 2 END
+FROM pg_constraint c
+WHERE c.conrelid = %(table)s::regclass
+  AND (c.contype = 'f' OR (c.contype = 'u' AND NOT EXISTS (
+       SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)))
+ORDER BY 3, 1
+"""
+
+
+def _drop_postgres_checks(cursor: Any, name: str) -> list[str]:
+    """Drops the table's plain indexes, free unique constraints and foreign keys (DDL is
+    transactional: a failed import keeps them); returns the statements that re-add them."""
+    found = cursor.execute(POSTGRES_CHECKS, {"table": f'"{name}"'}).fetchall()
+    for drop, _create, _order in found:
+        cursor.execute(drop)
+    return [create for _drop, create, _order in found]
 
 
 def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
@@ -80,10 +134,7 @@ def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, ke
     columns = list(frame.columns)
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
-    statement = (
-        f'INSERT INTO "{name}" ({names}) VALUES ({marks}) '
-        f'ON CONFLICT ("{key}") DO UPDATE SET {_assignments(columns, key)}'
-    )
+    insert = f'INSERT INTO "{name}" ({names}) VALUES ({marks})'
     raw = _driver(connection)
     cursor = raw.cursor()
     try:
@@ -92,7 +143,10 @@ def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, ke
         if not raw.in_transaction:
             cursor.execute("BEGIN")
         cursor.execute("PRAGMA cache_size = -262144")  # this connection only: more page cache
-        rebuilt = _drop_secondary_indexes(cursor, name, frame.height)
+        large, stored = _is_large_load(cursor, name, frame.height)
+        rebuilt = _drop_secondary_indexes(cursor, name) if large else []
+        upsert = f'{insert} ON CONFLICT ("{key}") DO UPDATE SET {_assignments(columns, key)}'
+        statement = upsert if stored else insert
         for part in _sqlite_values(frame).iter_slices(SQLITE_CHUNK_ROWS):
             cursor.executemany(statement, part.iter_rows())
         for create in rebuilt:
@@ -101,14 +155,10 @@ def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, ke
         cursor.close()
 
 
-def _drop_secondary_indexes(cursor: Any, name: str, incoming: int) -> list[str]:
-    """When the rows coming in outnumber the rows stored, drop the table's plain indexes
-    (rebuilt afterwards: building an index once is about three times cheaper than
-    maintaining it row by row). DDL is transactional in SQLite, so a failed import
+def _drop_secondary_indexes(cursor: Any, name: str) -> list[str]:
+    """Drops the table's plain indexes (building an index once is about three times cheaper
+    than maintaining it row by row). DDL is transactional in SQLite, so a failed import
     leaves them as they were. Returns the statements that rebuild them."""
-    stored = cursor.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-    if incoming < max(stored, 10_000):
-        return []
     indexes = cursor.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
         "AND sql IS NOT NULL",

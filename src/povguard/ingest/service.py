@@ -7,7 +7,7 @@ snapshot for screening. Either everything lands or nothing does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
 from povguard.ingest import batches, bulk, changes, checks
 from povguard.ingest.lake import LakeChange, table_folder, typed
+from povguard.ingest.typedfiles import TypedFiles, typed_files
 from povguard.ingest.validate import (
     ERROR_SCHEMA,
     Table,
@@ -37,6 +38,12 @@ from povguard.interchange.spec import FILES, POLICY_FILE, Keyed
 from povguard.regions.models import Region
 
 LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
+# The columns of a file that the checks across files, the scope check and the province lookup
+# read (as text, with the line numbers they report); the rest is dropped after its own checks.
+CROSS_CHECKED = frozenset({
+    "_line", "code", "parent_code", "level", "household_id", "village_code", "member_id",
+    "id_number", "birth_date", "period_start", "period_end",
+})  # fmt: skip
 # (phase, file name, files done, files in all), called after each file. Phases: "validate"
 # (reading and checking), "load" (writing the lake), "store" (the registry into the database,
 # inside the import's transaction: a listener must not write to an SQLite database then)
@@ -54,6 +61,16 @@ class ImportRejected(BadInput):
 
 
 @dataclass
+class Validated:
+    """What loading needs of a validated dataset (the files' own rows stay on disk)."""
+
+    rows: dict[str, int]  # rows per file
+    households: pl.DataFrame  # household_id → village_code, the files over the database
+    people: pl.DataFrame  # id_number → household_id, likewise
+    stored: dict[str, pl.DataFrame]  # the registry in the database before the import
+
+
+@dataclass
 class ImportReport:
     rows: dict[str, int] = field(default_factory=dict)
     unmatched: dict[str, int] = field(default_factory=dict)
@@ -61,9 +78,10 @@ class ImportReport:
 
 
 def _read(
-    folder: Path, progress: Progress | None = None
+    folder: Path, spill: TypedFiles | None, progress: Progress | None = None
 ) -> tuple[dict[str, Table], list[pl.DataFrame]]:
-    """Every file read and checked on its own (values, duplicate keys)."""
+    """Every file read and checked on its own (values, duplicate keys), one at a time. A file
+    without bad rows goes to `spill` typed; the tables keep the `CROSS_CHECKED` columns only."""
     if not folder.is_dir():
         raise BadInput(f"{folder}: not a dataset folder")
     found = locate_files(folder)
@@ -76,6 +94,10 @@ def _read(
         if isinstance(result, Table):
             check_values(result)
             check_duplicates(result, result.spec.key)
+            if spill is not None and not result.errors:
+                spill.put(name, typed(result.spec, result.frame))
+            result.frame = result.frame.select(c for c in result.frame.columns
+                                               if c in CROSS_CHECKED)  # fmt: skip
             tables[name] = result
         else:
             unreadable.append(result)
@@ -199,7 +221,7 @@ def validate(
 
     With a `scope_prefix` (a clerk's or county officer's region), rows about regions,
     households or people outside that subtree are bad rows too."""
-    tables, _stored_registry = _validate(folder, database_url=database_url, lake=lake,
+    tables, _stored_registry = _validate(folder, None, database_url=database_url, lake=lake,
                                          scope_prefix=scope_prefix, progress=progress)  # fmt: skip
     return tables
 
@@ -222,6 +244,7 @@ def _policy_problems(folder: Path, scope_prefix: str) -> list[pl.DataFrame]:
 
 def _validate(
     folder: Path,
+    spill: TypedFiles | None,
     *,
     database_url: str | None,
     lake: Path,
@@ -229,9 +252,10 @@ def _validate(
     progress: Progress | None,
     feeds_only: bool = False,
 ) -> tuple[dict[str, Table], dict[str, pl.DataFrame]]:
-    """`validate`, also returning the stored registry it checked against. With `feeds_only`
-    (a department data clerk), any file but a department feed is refused."""
-    tables, unreadable = _read(folder, progress)
+    """`validate`, also returning the stored registry it checked against; the typed files go
+    to `spill` (none: check only). With `feeds_only` (a department data clerk), any file but a
+    department feed is refused."""
+    tables, unreadable = _read(folder, spill, progress)
     unreadable.extend(_policy_problems(folder, scope_prefix))
     if feeds_only:
         unreadable.extend(
@@ -254,41 +278,44 @@ def _validate(
     return tables, stored
 
 
-def _registry_frames(tables: dict[str, Table]) -> list[tuple[str, Any, pl.DataFrame, str]]:
-    """(file, model, typed frame, key) for each registry file present, parents first."""
-    frames: list[tuple[str, Any, pl.DataFrame, str]] = []
-    if "regions" in tables:
-        regions = typed(FILES["regions"], tables["regions"].frame)
+REGISTRY_MODELS: dict[str, tuple[Any, str]] = {
+    "regions": (Region, "code"), "households": (Household, "household_id"),
+    "members": (Member, "member_id"),
+}  # fmt: skip
+
+
+def _registry_frame(spill: TypedFiles, name: str) -> pl.DataFrame:
+    """A registry file's typed rows; regions parents first."""
+    frame = spill.get(name)
+    if name == "regions":
         order = pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int8)
-        frames.append(("regions", Region, regions.sort(order, maintain_order=True), "code"))
-    if "households" in tables:
-        frame = typed(FILES["households"], tables["households"].frame)
-        frames.append(("households", Household, frame, "household_id"))
-    if "members" in tables:
-        frames.append(("members", Member, typed(FILES["members"], tables["members"].frame),
-                       "member_id"))  # fmt: skip
-    return frames
+        frame = frame.sort(order, maintain_order=True)
+    return frame
 
 
 def _store_registry(
     session: Session,
-    tables: dict[str, Table],
-    stored: dict[str, pl.DataFrame],
+    validated: Validated,
+    spill: TypedFiles,
     actor: Principal,
     progress: Progress | None = None,
 ) -> None:
-    frames = _registry_frames(tables)
+    """The registry files present, parents first, one at a time."""
+    names = [name for name in REGISTRY_MODELS if name in validated.rows]
     if progress is not None:
-        progress("store", "", 0, len(frames))
-    villages = _maps(tables, stored)[0]
-    for done, (name, model, frame, key) in enumerate(frames, start=1):
-        if name in changes.ENTITY:
-            region_of = _regions_of(frame, key, villages)
-            changes.record_changes(session, actor, name, model, frame, key, stored[name][key],
+        progress("store", "", 0, len(names))
+    for done, name in enumerate(names, start=1):
+        model, key = REGISTRY_MODELS[name]
+        frame = _registry_frame(spill, name)
+        stored_keys = validated.stored[name][key]
+        if name in changes.ENTITY and stored_keys.len():  # only stored rows can change
+            replacing = frame.filter(pl.col(key).is_in(stored_keys.implode()))
+            region_of = _regions_of(replacing, key, validated.households)
+            changes.record_changes(session, actor, name, model, replacing, key, stored_keys,
                                    region_of)  # fmt: skip
         bulk.upsert(session, model, frame, key)
         if progress is not None:
-            progress("store", name, done, len(frames))
+            progress("store", name, done, len(names))
 
 
 def _regions_of(frame: pl.DataFrame, key: str, villages: pl.DataFrame) -> dict[str, str]:
@@ -319,23 +346,26 @@ def _with_province(
     name: str, frame: pl.DataFrame, households: pl.DataFrame, people: pl.DataFrame
 ) -> pl.DataFrame:
     """Adds `province` (2 digits, null when the row points at nobody known) and, for a
-    person-keyed feed, the person's `household_id`."""
-    keyed = FILES[name].keyed
+    person-keyed feed, the person's `household_id`. Only the key columns are joined: the
+    frame's own columns are kept as they are, not copied."""
     if name == "households":
         return frame.with_columns(pl.col("village_code").str.slice(0, 2).alias("province"))
-    if keyed is Keyed.PERSON:
-        frame = frame.join(people, on="id_number", how="left")
+    if FILES[name].keyed is Keyed.PERSON:
+        frame = frame.with_columns(_lookup(frame["id_number"], people, "household_id"))
+    village = _lookup(frame["household_id"], households, "village_code").str.slice(0, 2)
     if name == "feeds/water":
-        frame = frame.join(households, on="household_id", how="left", suffix="_hh")
-        village = pl.coalesce(pl.col("village_code_hh"), pl.col("village_code"))
-        known = pl.col("household_id").is_null() | pl.col("village_code_hh").is_not_null()
+        by_village = pl.col("household_id").is_null()
         return frame.with_columns(
-            pl.when(known).then(village.str.slice(0, 2)).alias("province")
-        ).drop("village_code_hh")
-    frame = frame.join(households, on="household_id", how="left")
-    return frame.with_columns(pl.col("village_code").str.slice(0, 2).alias("province")).drop(
-        "village_code"
-    )
+            pl.when(by_village).then(pl.col("village_code").str.slice(0, 2))
+            .otherwise(pl.lit(village)).alias("province")
+        )  # fmt: skip
+    return frame.with_columns(village.alias("province"))
+
+
+def _lookup(keys: pl.Series, mapping: pl.DataFrame, value: str) -> pl.Series:
+    """`mapping`'s `value` for each of `keys` (null when not there), in the keys' order."""
+    found = keys.to_frame().join(mapping, on=keys.name, how="left", maintain_order="left")
+    return found[value]
 
 
 def _stage_table(
@@ -358,28 +388,38 @@ def _stage_table(
                      unmatched.drop("province").with_columns(
                          pl.lit("person or household not in the registry").alias("reason")),
                      spec.key)  # fmt: skip
-    for (province,), part in located.filter(pl.col("province").is_not_null()).group_by("province"):
-        report.provinces.add(str(province))
-        folder = table_folder(change.lake, name) / f"province={province}"
-        change.merge(folder, part.drop("province"), spec.key)
+    for province, part in _by_province(located):
+        report.provinces.add(province)
+        change.merge(table_folder(change.lake, name) / f"province={province}", part, spec.key)
+
+
+def _by_province(located: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The rows of each province, one at a time; the frame itself (not a copy) when one
+    province holds every row."""
+    provinces = located["province"].unique()
+    if provinces.len() == 1 and provinces[0] is not None:
+        yield str(provinces[0]), located.drop("province")
+        return
+    for province in provinces.drop_nulls():
+        yield str(province), located.filter(pl.col("province") == province).drop("province")
 
 
 def _stage_lake(
     change: LakeChange,
-    tables: dict[str, Table],
-    stored: dict[str, pl.DataFrame],
+    validated: Validated,
+    spill: TypedFiles,
     report: ImportReport,
     progress: Progress | None = None,
 ) -> None:
-    maps = _maps(tables, stored)
+    maps = (validated.households, validated.people)
     if progress is not None:
-        progress("load", "", 0, len(tables))
-    for done, (name, table) in enumerate(tables.items(), start=1):
-        frame = typed(FILES[name], table.frame)
+        progress("load", "", 0, len(validated.rows))
+    for done, name in enumerate(validated.rows, start=1):
+        frame = spill.get(name)
         report.rows[name] = frame.height
         _stage_table(change, name, frame, maps, report)
         if progress is not None:
-            progress("load", name, done, len(tables))
+            progress("load", name, done, len(validated.rows))
 
 
 def _stage_policy(change: LakeChange, folder: Path) -> None:
@@ -411,8 +451,8 @@ def _unmatched_counts(tables: dict[str, Table], stored: dict[str, pl.DataFrame])
 
 def _load(
     folder: Path,
-    tables: dict[str, Table],
-    stored: dict[str, pl.DataFrame],
+    validated: Validated,
+    spill: TypedFiles,
     *,
     lake: Path,
     database_url: str | None,
@@ -420,7 +460,7 @@ def _load(
     batch_id: str,
     progress: Progress | None,
 ) -> ImportReport:
-    report = ImportReport(rows={name: t.frame.height for name, t in tables.items()})
+    report = ImportReport(rows=dict(validated.rows))
     lake.mkdir(parents=True, exist_ok=True)
     change = LakeChange(lake)
     try:
@@ -429,8 +469,8 @@ def _load(
             # (Polars and the database drivers release the GIL); the lake is swapped in only
             # after both have succeeded.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                staged = pool.submit(_stage_lake, change, tables, stored, report, progress)
-                _store_registry(session, tables, stored, actor, progress)
+                staged = pool.submit(_stage_lake, change, validated, spill, report, progress)
+                _store_registry(session, validated, spill, actor, progress)
                 staged.result()
             _stage_policy(change, folder)
             audit.record(
@@ -457,6 +497,43 @@ def _batch_values(report: ImportReport) -> dict[str, Any]:
     }
 
 
+def _validated(
+    folder: Path,
+    spill: TypedFiles,
+    *,
+    database_url: str | None,
+    lake: Path,
+    actor: Principal,
+    progress: Progress | None,
+) -> Validated:
+    """`_validate`, keeping only what loading needs: the checked columns of every file are
+    freed before the typed files are read back."""
+    tables, stored = _validate(folder, spill, database_url=database_url, lake=lake,
+                               scope_prefix=actor.scope_prefix, progress=progress,
+                               feeds_only=actor.role is Role.CLERK)  # fmt: skip
+    households, people = _maps(tables, stored)
+    rows = {name: table.frame.height for name, table in tables.items()}
+    return Validated(rows, households, people, stored)
+
+
+def _check_only(
+    folder: Path,
+    *,
+    lake: Path,
+    database_url: str | None,
+    actor: Principal,
+    batch_id: str,
+    progress: Progress | None,
+) -> ImportReport:
+    tables, stored = _validate(folder, None, database_url=database_url, lake=lake,
+                               scope_prefix=actor.scope_prefix, progress=progress,
+                               feeds_only=actor.role is Role.CLERK)  # fmt: skip
+    report = ImportReport(rows={name: t.frame.height for name, t in tables.items()},
+                          unmatched=_unmatched_counts(tables, stored))  # fmt: skip
+    batches.update(database_url, batch_id, **_batch_values(report), status="validated")
+    return report
+
+
 def import_dataset(
     folder: Path,
     *,
@@ -477,18 +554,16 @@ def import_dataset(
         batches.update(database_url, batch_id, progress=0.0,
                        status="validating" if check_only else "loading")  # fmt: skip
     try:
-        tables, stored = _validate(folder, database_url=database_url, lake=lake,
-                                   scope_prefix=actor.scope_prefix, progress=progress,
-                                   feeds_only=actor.role is Role.CLERK)  # fmt: skip
         if check_only:
-            report = ImportReport(rows={name: t.frame.height for name, t in tables.items()},
-                                  unmatched=_unmatched_counts(tables, stored))  # fmt: skip
-            batches.update(database_url, batch_id, **_batch_values(report), status="validated")
-            return report
-        batches.update(database_url, batch_id, status="loading", progress=0.0,
-                       rows={name: t.frame.height for name, t in tables.items()})  # fmt: skip
-        return _load(folder, tables, stored, lake=lake, database_url=database_url, actor=actor,
-                     batch_id=batch_id, progress=progress)  # fmt: skip
+            return _check_only(folder, lake=lake, database_url=database_url, actor=actor,
+                               batch_id=batch_id, progress=progress)  # fmt: skip
+        with typed_files() as spill:
+            validated = _validated(folder, spill, database_url=database_url, lake=lake,
+                                   actor=actor, progress=progress)  # fmt: skip
+            batches.update(database_url, batch_id, status="loading", progress=0.0,
+                           rows=validated.rows)  # fmt: skip
+            return _load(folder, validated, spill, lake=lake, database_url=database_url,
+                         actor=actor, batch_id=batch_id, progress=progress)  # fmt: skip
     except ImportRejected as exc:
         batches.update(database_url, batch_id, status="failed", message=str(exc),
                        errors_count=exc.errors.height, rows=exc.rows)  # fmt: skip

@@ -69,32 +69,46 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
     spec = FILES[name]
     try:
         if path.suffix == ".parquet":
-            frame = pl.read_parquet(path)
-            frame = frame.select(_as_text(frame, c) for c in frame.columns)
+            source = _parquet_as_text(path)
         else:
             if path.stat().st_size == 0:
                 return one_error(path, 1, "", "", "empty file (no header row)")
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True,
-                                )  # fmt: skip
+            source = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True,
+                                 ).lazy()  # fmt: skip
+        header_problem = _header_problem(spec, source.collect_schema().names())
+        if header_problem:
+            source.collect()  # a damaged file is reported unreadable rather than its header
+            return one_error(path, 1, header_problem[0], "", header_problem[1])
+        # streaming: a Parquet file becomes text a slice at a time, never held whole twice
+        frame = _cleaned(spec, source, first_line=2 if path.suffix == ".csv" else 1).collect(
+            engine="streaming"
+        )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
         return one_error(path, 1, "", "", _unreadable(exc))
     except Exception as exc:  # pyarrow/polars raise several types for a damaged file
         return one_error(path, 1, "", "", f"unreadable file ({type(exc).__name__})")
-    header_problem = _header_problem(spec, frame.columns)
-    if header_problem:
-        return one_error(path, 1, header_problem[0], "", header_problem[1])
-    frame = frame.with_row_index("_line", offset=2 if path.suffix == ".csv" else 1)
-    frame = frame.with_columns(
-        pl.lit(None, dtype=pl.String).alias(c.name)
-        for c in spec.columns
-        if c.name not in frame.columns
+    return Table(spec, path, frame)
+
+
+def _parquet_as_text(path: Path) -> pl.LazyFrame:
+    source = pl.scan_parquet(path)
+    schema = source.collect_schema()
+    return source.select(_as_text(column, dtype) for column, dtype in schema.items())
+
+
+def _cleaned(spec: FileSpec, source: pl.LazyFrame, first_line: int) -> pl.LazyFrame:
+    """`_line`, every SPEC column (null when absent), surrounding blanks stripped, an empty
+    cell null."""
+    present = source.collect_schema().names()
+    source = source.with_row_index("_line", offset=first_line).with_columns(
+        pl.lit(None, dtype=pl.String).alias(c.name) for c in spec.columns if c.name not in present
     )
     stripped = [pl.col(c.name).str.strip_chars() for c in spec.columns]
-    frame = frame.with_columns(  # surrounding blanks go; an empty cell is null
-        pl.when(value == "").then(None).otherwise(value).alias(c.name)
-        for c, value in zip(spec.columns, stripped, strict=True)
-    )
-    return Table(spec, path, frame.with_columns(pl.col("_line").cast(pl.Int64)))
+    return source.with_columns(
+        *(pl.when(value == "").then(None).otherwise(value).alias(c.name)
+          for c, value in zip(spec.columns, stripped, strict=True)),
+        pl.col("_line").cast(pl.Int64),
+    )  # fmt: skip
 
 
 def _unreadable(exc: Exception) -> str:
@@ -106,8 +120,7 @@ def _unreadable(exc: Exception) -> str:
     return f"unreadable file: {text[:200]}"
 
 
-def _as_text(frame: pl.DataFrame, column: str) -> pl.Expr:
-    dtype = frame.schema[column]
+def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Date:
         return pl.col(column).dt.strftime("%Y-%m-%d")
     return pl.col(column).cast(pl.String)
@@ -207,14 +220,17 @@ def _errors(table: Table, rows: pl.DataFrame, column: str, reason: str) -> pl.Da
 
 def check_duplicates(table: Table, key: tuple[str, ...], what: str | None = None) -> None:
     """Rows sharing `key` (within the file): each repeat names the line it repeats."""
-    frame = table.frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
     columns = list(key)
-    repeated = ~pl.struct(columns).is_first_distinct()  # rows are in line order
-    repeats = frame.filter(repeated)
+    filled = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
+    frame, whole_key = table.frame, pl.col(key[0])
+    if len(key) > 1:  # compare whole keys only where their hashes repeat: far less memory
+        whole_key = pl.struct(columns)
+        frame = frame.filter(whole_key.hash().is_duplicated())
+    repeats = frame.filter(filled & ~whole_key.is_first_distinct())  # in line order
     if not repeats.height:
         return
-    first = (
-        frame.join(repeats.select(columns).unique(), on=columns, how="semi")
+    first = (  # rows with a null in the key never join
+        table.frame.join(repeats.select(columns).unique(), on=columns, how="semi")
         .group_by(columns)
         .agg(pl.col("_line").min().alias("_first"))
     )
