@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +37,20 @@ def _timed(command: list[str], env: dict[str, str] | None = None) -> dict[str, f
     done = subprocess.run(TIMED + command, env=env, check=True, capture_output=True, text=True)
     seconds, kib = done.stderr.strip().splitlines()[-1].split()
     return {"seconds": float(seconds), "peak_rss_gb": round(int(kib) / 2**20, 2)}
+
+
+KEYS = ("household_id", "member_id", "record_id", "declaration_id")
+
+
+def _own_keys(folder: Path, province: str) -> None:
+    """Prefix the dataset's keys with its province's digits: each province's synthetic dataset
+    numbers its households, members and records from 1 (ID numbers already differ, as they
+    carry the county's code)."""
+    for path in [*folder.glob("*.parquet"), *folder.glob("feeds/*.parquet")]:
+        frame = pl.read_parquet(path)
+        keys = [(pl.lit(province) + pl.col(c)).alias(c) for c in KEYS if c in frame.columns]
+        if keys:
+            frame.with_columns(keys).write_parquet(path)
 
 
 def _merge_policies(folders: list[Path]) -> None:
@@ -62,6 +77,7 @@ def national(households: int, provinces: int) -> tuple[Path, list[dict[str, obje
             took = _timed([PYTHON, "-m", "povguard", "synth", "--households", str(per_province),
                            "--seed", str(7 + index), "--province", code, "--out", str(folder),
                            "--as-of", AS_OF, "--format", "parquet"])  # fmt: skip
+            _own_keys(folder, code[:2])
             steps.append({"step": f"synth {code[:2]}", **took})
         folders.append(folder)
     _merge_policies(folders)
