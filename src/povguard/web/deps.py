@@ -7,8 +7,10 @@ session cookie (`PageUser`, which sends a browser to /login instead of answering
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
@@ -51,9 +53,16 @@ async def get_session(settings: SettingsDep) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(finish, session, succeeded=False)
+        await _end(session, succeeded=False)
         raise
-    await run_in_threadpool(finish, session, succeeded=True)
+    await _end(session, succeeded=True)
+
+
+async def _end(session: Session, *, succeeded: bool) -> None:
+    # A limiter of its own, as FastAPI ends sync dependencies: when every shared worker thread
+    # waits for a pooled connection, connections come back only through here.
+    ending = partial(finish, session, succeeded=succeeded)
+    await anyio.to_thread.run_sync(ending, limiter=anyio.CapacityLimiter(1))
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
