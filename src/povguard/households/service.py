@@ -117,7 +117,8 @@ def _check_paging(page: int, size: int) -> None:
         raise BadInput(f"size must be between 1 and {MAX_PAGE_SIZE}, not {size}", field="size")
 
 
-def _summary_columns() -> list[Any]:
+@cache  # built once, like the profile query
+def _summary_columns() -> tuple[Any, ...]:
     head_name = (
         sa.select(Member.name)
         .where(Member.household_id == Household.household_id, Member.relation == "head")
@@ -130,7 +131,7 @@ def _summary_columns() -> list[Any]:
         .where(Member.household_id == Household.household_id, Member.in_household.is_(True))
         .scalar_subquery()
     )
-    return [
+    return (
         Household.household_id,
         Household.village_code,
         _regions.c.name.label("village_name"),
@@ -138,7 +139,7 @@ def _summary_columns() -> list[Any]:
         Household.head_id_number,
         Household.status,
         member_count.label("members"),
-    ]
+    )
 
 
 def search(
