@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from povguard.auth import service as auth_service
 from povguard.auth.principal import Principal, Role
 from povguard.config import Settings
+from povguard.core.db import has_engine
 from povguard.core.errors import Forbidden
 from povguard.core.uow import finish, open_session
 from povguard.web.security import SESSION_COOKIE
@@ -47,9 +48,13 @@ async def get_session(settings: SettingsDep) -> AsyncIterator[Session]:
     """The request's unit of work: committed when the handler succeeds, rolled back otherwise.
 
     Opening the session does no I/O once the process has its engine (the session connects on
-    first use), so only its end goes to a worker thread.
+    first use), so then only its end goes to a worker thread.
     """
-    session = open_session(settings.database_url)
+    url = settings.database_url
+    if has_engine(url):
+        session = open_session(url)
+    else:  # the process's first request builds the engine, with a migration check
+        session = await run_in_threadpool(open_session, url)
     try:
         yield session
     except BaseException:
