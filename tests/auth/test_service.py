@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -195,6 +196,52 @@ def test_token_dies_with_a_password_change_or_a_disabled_account(session: Sessio
     stored.active = False
     session.commit()
     assert service.verify_token(session, token, secret_key=SECRET, purpose="api") is None
+
+
+def test_a_remembered_token_is_trusted_for_a_few_seconds_and_never_past_its_expiry(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = new_user(session)
+    token = service.issue_token(session, user, secret_key=SECRET, purpose="api")
+    check = {"secret_key": SECRET, "purpose": "api"}
+    assert service.verify_token(session, token, **check) == user
+    assert service.recently_verified(session, token, **check) is None  # not asked to remember
+    assert service.verify_token(session, token, remember=True, **check) == user
+    assert service.recently_verified(session, token, **check) == user
+    assert service.recently_verified(session, token, secret_key=SECRET, purpose="session") is None
+    stored = session.get(User, user.id)
+    assert stored is not None
+    stored.active = False  # by another process: this one learns it within the TTL
+    session.commit()
+    assert service.recently_verified(session, token, **check) == user
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + service.VERIFIED_TOKEN_TTL)
+    assert service.recently_verified(session, token, **check) is None
+
+    monkeypatch.undo()
+    stored.active = True
+    session.commit()
+    assert service.verify_token(session, token, max_age=2, remember=True, **check) == user
+    monkeypatch.setattr(time, "time", lambda: now + 3)  # past the token's age limit
+    assert service.recently_verified(session, token, **check) is None
+
+
+def test_a_user_changed_here_is_checked_again_once_committed(session: Session) -> None:
+    user = new_user(session)
+    check = {"secret_key": SECRET, "purpose": "api"}
+    token = service.issue_token(session, user, **check)
+    assert service.verify_token(session, token, remember=True, **check) == user
+    service.change_user(session, user.id, region_code=factories.TOWNSHIP_B)
+    assert service.recently_verified(session, token, **check) == user  # not yet committed
+    session.commit()
+    assert service.recently_verified(session, token, **check) is None
+    moved = service.verify_token(session, token, remember=True, **check)
+    assert moved is not None and moved.region_code == factories.TOWNSHIP_B
+
+    service.set_password(session, user.id, "another good password", must_change=False)
+    session.commit()
+    assert service.recently_verified(session, token, **check) is None
+    assert service.verify_token(session, token, **check) is None
 
 
 def test_get_and_describe(session: Session) -> None:

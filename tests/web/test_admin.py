@@ -155,6 +155,25 @@ def test_change_user_bad_input(client: TestClient, admin_headers: dict) -> None:
     )
 
 
+def test_a_users_token_follows_its_changes_at_once(client: TestClient, admin_headers: dict) -> None:
+    # The server trusts a verified token for a few seconds; a change made here ends that.
+    user = add_user(client, admin_headers).json()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "li.wei", "password": factories.PASSWORD}
+    ).json()["access_token"]
+    assert client.get("/api/v1/me", headers=bearer(token)).json()["role"] == "township"
+    changed = client.patch(
+        f"/api/v1/users/{user['id']}",
+        json={"role": "county", "region_code": factories.COUNTY_A},
+        headers=admin_headers,
+    )
+    assert changed.status_code == 200, changed.text
+    me = client.get("/api/v1/me", headers=bearer(token)).json()
+    assert (me["role"], me["region_code"]) == ("county", factories.COUNTY_A)
+    client.patch(f"/api/v1/users/{user['id']}", json={"active": False}, headers=admin_headers)
+    assert_error(client.get("/api/v1/me", headers=bearer(token)), 401, "unauthorized")
+
+
 def test_admin_cannot_lock_itself_out(client: TestClient) -> None:
     token = client.post(
         "/api/v1/auth/token", data={"username": "admin", "password": factories.PASSWORD}

@@ -154,6 +154,13 @@ def test_security_headers_everywhere(client: TestClient, path: str) -> None:
     assert headers["Referrer-Policy"] == "same-origin"
 
 
+def test_only_pages_hand_out_the_csrf_cookie(client: TestClient) -> None:
+    # API callers authenticate with a bearer token, never a cookie: no CSRF cookie to give.
+    assert CSRF_COOKIE not in client.get("/api/v1/households").headers.get("set-cookie", "")
+    assert CSRF_COOKIE not in client.get("/api/v1/nowhere").headers.get("set-cookie", "")
+    assert CSRF_COOKIE in client.get("/login").headers["set-cookie"]
+
+
 def test_pages_carry_no_inline_script_and_no_cdn(client: TestClient) -> None:
     sign_in(client, "admin")
     for path in ("/login", "/households", "/households/H000001"):

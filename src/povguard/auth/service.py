@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,12 +31,19 @@ MAX_ADDRESS_FAILURES = 20  # per address, whatever usernames it tries (password 
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 FAILURE_RETENTION = dt.timedelta(days=1)
 TOKEN_MAX_AGE = 12 * 3600  # seconds; a working day
+# How long a server process trusts a bearer token it verified without reading the user again:
+# the bound on how late it notices a deactivation, a role or region change or a new password
+# made by another process (changes made in the same process are noticed at once).
+VERIFIED_TOKEN_TTL = 5.0  # seconds
+MAX_VERIFIED_TOKENS = 10_000
 NATION = "000000000000"  # an admin's scope may be the whole country
 
 # Roles bound to exactly one level (SPEC §1); the others may hold any region subtree.
 ROLE_LEVEL = {Role.CADRE: Level.VILLAGE, Role.TOWNSHIP: Level.TOWNSHIP, Role.COUNTY: Level.COUNTY}
 
 _hasher = PasswordHasher()
+# Digest of (database, secret key, purpose, token) → (user, time.time() after which to re-check)
+_verified: dict[bytes, tuple[UserRead, float]] = {}
 # Verified against when the username is unknown, so that both paths take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
 
@@ -223,20 +231,70 @@ def verify_token(
     secret_key: str,
     purpose: str,
     max_age: int = TOKEN_MAX_AGE,
+    remember: bool = False,
 ) -> UserRead | None:
-    """The active user a valid, unexpired token of `purpose` names; None otherwise."""
+    """The active user a valid, unexpired token of `purpose` names; None otherwise.
+
+    With `remember`, `recently_verified` answers for the token for VERIFIED_TOKEN_TTL seconds
+    without reading the user again.
+    """
+    now = time.time()
     try:
-        payload = _serializer(secret_key, purpose).loads(token, max_age=max_age)
+        payload, issued = _serializer(secret_key, purpose).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
     except (BadSignature, SignatureExpired):
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
         return None
-    # A plain row, not an ORM object: this runs on every API request.
+    # A plain row, not an ORM object: pages check their session token on every request.
     columns = [getattr(User, name) for name in (*UserRead.model_fields, "password_hash")]
     row = session.execute(sa.select(*columns).where(User.id == payload["uid"])).first()
     if row is None or not row.active or payload.get("pw") != _fingerprint(row.password_hash):
         return None
-    return UserRead.model_validate(row._mapping)
+    user = UserRead.model_validate(row._mapping)
+    if remember:
+        deadline = min(now + VERIFIED_TOKEN_TTL, issued.timestamp() + max_age)
+        _remember(_verified_key(session, token, secret_key, purpose), user, deadline)
+    return user
+
+
+def recently_verified(
+    session: Session, token: str, *, secret_key: str, purpose: str
+) -> UserRead | None:
+    """The user of a token `verify_token(..., remember=True)` accepted less than
+    VERIFIED_TOKEN_TTL seconds ago (and not yet expired), without reading the database."""
+    key = _verified_key(session, token, secret_key, purpose)
+    entry = _verified.get(key)
+    if entry is None:
+        return None
+    user, deadline = entry
+    if time.time() >= deadline:
+        _verified.pop(key, None)
+        return None
+    return user
+
+
+def _forget_verified_tokens_on_commit(session: Session) -> None:
+    """Once a change of a user is committed, every token goes through `verify_token` again."""
+    if not sa.event.contains(session, "after_commit", _forget_verified_tokens):
+        sa.event.listen(session, "after_commit", _forget_verified_tokens)
+
+
+def _forget_verified_tokens(_session: Session) -> None:
+    _verified.clear()
+
+
+def _verified_key(session: Session, token: str, secret_key: str, purpose: str) -> bytes:
+    # A digest rather than the token: the process does not keep bearer tokens in memory.
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256("\0".join((database, secret_key, purpose, token)).encode()).digest()
+
+
+def _remember(key: bytes, user: UserRead, deadline: float) -> None:
+    if len(_verified) >= MAX_VERIFIED_TOKENS:
+        _verified.clear()  # rare (that many callers within the TTL): start over
+    _verified[key] = (user, deadline)
 
 
 def describe(session: Session, principal: Principal) -> Me:
@@ -323,6 +381,7 @@ def change_user(
     if active is not None:
         user.active = active
     session.flush()
+    _forget_verified_tokens_on_commit(session)
     return before, UserRead.model_validate(user)
 
 
@@ -342,6 +401,7 @@ def set_password(
     user.password_hash = _hasher.hash(password)
     user.must_change_password = must_change
     session.flush()
+    _forget_verified_tokens_on_commit(session)
     return before, UserRead.model_validate(user)
 
 

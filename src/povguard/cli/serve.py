@@ -34,8 +34,9 @@ def run_server(host: str, port: int, workers: int = 1) -> None:
     engine_for(settings.database_url)  # migrate before the first request, not during it
     _fail_interrupted_jobs(settings.database_url)
     typer.echo(f"povguard serving on http://{host}:{port}/ (API: /api/v1, Ctrl+C to stop)")
+    http = "povguard.web.nodelay:NoDelayHTTPProtocol"  # replies leave at once (see there)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", http=http)
         return
     # Each worker process builds its own app from the same environment settings.
     uvicorn.run(
@@ -45,6 +46,7 @@ def run_server(host: str, port: int, workers: int = 1) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        http=http,
     )
 
 

@@ -88,6 +88,11 @@ def engine_for(url: str) -> Engine:
 _engines: dict[str, Engine] = {}
 
 
+def has_engine(url: str) -> bool:
+    """True when the process already built (and migrated) the engine for `url`."""
+    return url in _engines
+
+
 def dispose_engines() -> None:
     """Close every pooled connection (tests and long-lived processes switching databases)."""
     for engine in _engines.values():

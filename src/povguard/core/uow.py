@@ -14,13 +14,31 @@ from povguard.core.db import engine_for
 @contextmanager
 def unit_of_work(database_url: str | None = None) -> Iterator[Session]:
     """A session whose work is committed when the block succeeds and rolled back otherwise."""
-    engine = engine_for(database_url or get_settings().database_url)
-    session = Session(engine, expire_on_commit=False)
+    session = open_session(database_url or get_settings().database_url)
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        finish(session, succeeded=False)
         raise
+    finish(session, succeeded=True)
+
+
+def open_session(database_url: str) -> Session:
+    """A session on the database; it connects (and begins its transaction) on first use."""
+    return Session(engine_for(database_url), expire_on_commit=False)
+
+
+def finish(session: Session, *, succeeded: bool) -> None:
+    """Commit the session's work if `succeeded` (rolled back if the commit fails), else roll it
+    back; close the session either way."""
+    try:
+        if not succeeded:
+            session.rollback()
+            return
+        try:
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
     finally:
         session.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +23,14 @@ from povguard.households.schemas import (
     MemberRead,
     RegionRef,
 )
-from povguard.regions.codes import LEVEL_ORDER, ancestor, is_valid_code, level_of, prefix
+from povguard.regions.codes import (
+    LEVEL_ORDER,
+    PREFIX_LENGTH,
+    ancestor,
+    is_valid_code,
+    level_of,
+    prefix,
+)
 
 MAX_PAGE_SIZE = 100
 MAX_QUERY_LENGTH = 100
@@ -108,7 +117,8 @@ def _check_paging(page: int, size: int) -> None:
         raise BadInput(f"size must be between 1 and {MAX_PAGE_SIZE}, not {size}", field="size")
 
 
-def _summary_columns() -> list[Any]:
+@cache  # built once, like the profile query
+def _summary_columns() -> tuple[Any, ...]:
     head_name = (
         sa.select(Member.name)
         .where(Member.household_id == Household.household_id, Member.relation == "head")
@@ -121,7 +131,7 @@ def _summary_columns() -> list[Any]:
         .where(Member.household_id == Household.household_id, Member.in_household.is_(True))
         .scalar_subquery()
     )
-    return [
+    return (
         Household.household_id,
         Household.village_code,
         _regions.c.name.label("village_name"),
@@ -129,7 +139,7 @@ def _summary_columns() -> list[Any]:
         Household.head_id_number,
         Household.status,
         member_count.label("members"),
-    ]
+    )
 
 
 def search(
@@ -190,26 +200,21 @@ def get(
 ) -> HouseholdRead:
     """One household with its members; NotFound when unknown or outside the caller's scope."""
     well_formed = len(household_id) <= MAX_ID_LENGTH and not CONTROL_RE.search(household_id)
-    # Plain rows rather than ORM objects: the profile is read far more often than written.
-    household = (
-        session.execute(
-            sa.select(Household.__table__).where(Household.household_id == household_id)
-        ).first()
-        if well_formed
-        else None
-    )
-    if household is None or not principal.covers(household.village_code):
+    # One statement, plain rows rather than ORM objects: the profile is read far more often
+    # than written. A row per member, each with the household and its regions' names.
+    rows: Sequence[sa.Row[Any]] = []
+    if well_formed:
+        rows = session.execute(_profile_query(), {"household_id": household_id}).all()
+    if not rows or not principal.covers(rows[0].village_code):
         raise NotFound(f"household {household_id} not found")
-    members = session.execute(
-        sa.select(Member.__table__).where(Member.household_id == household_id)
-    ).all()
-    ordered = sorted(members, key=_member_order)
+    household = rows[0]
+    ordered = sorted((row for row in rows if row.member_id is not None), key=_member_order)
     unmasked = principal.sees_personal_data
     today = today or dt.date.today()
     return HouseholdRead(
         household_id=household.household_id,
         village_code=household.village_code,
-        regions=_region_chain(session, household.village_code),
+        regions=_region_chain(household),
         head_id_number=_id_for(household.head_id_number, unmasked),
         address=household.address,
         phone=household.phone if unmasked or not household.phone else mask_phone(household.phone),
@@ -219,6 +224,24 @@ def get(
         registered_on=household.registered_on,
         members=[_member(member, unmasked, today) for member in ordered],
         masked=not unmasked,
+    )
+
+
+@cache  # built once: composing it costs more than running it
+def _profile_query() -> sa.Select[Any]:
+    village = Household.village_code
+    region_names = [
+        sa.select(_regions.c.name)
+        .where(_regions.c.code == sa.func.substr(village, 1, length) + "0" * (12 - length))
+        .scalar_subquery()
+        .label(f"{level.value}_name")
+        for level, length in PREFIX_LENGTH.items()
+    ]
+    member_columns = [column for column in Member.__table__.c if column.key != "household_id"]
+    return (
+        sa.select(Household.__table__, *region_names, *member_columns)
+        .outerjoin(Member, Member.household_id == Household.household_id)
+        .where(Household.household_id == sa.bindparam("household_id"))
     )
 
 
@@ -253,21 +276,21 @@ def _member(member: Any, unmasked: bool, today: dt.date) -> MemberRead:
     )
 
 
-def _region_chain(session: Session, village_code: str) -> list[RegionRef]:
-    """Province, city, county, township and village of a village code, names where known."""
-    own_level = level_of(village_code)
+def _region_chain(household: sa.Row[Any]) -> list[RegionRef]:
+    """Province, city, county, township and village of the household's village code, with the
+    names the profile query found in the region registry."""
+    own_level = level_of(household.village_code)
     if own_level is None:
         return []
     levels = LEVEL_ORDER[: LEVEL_ORDER.index(own_level) + 1]
-    codes = [ancestor(village_code, level) for level in levels]
-    names = dict(
-        session.execute(
-            sa.select(_regions.c.code, _regions.c.name).where(_regions.c.code.in_(codes))
-        ).all()
-    )
+    names = household._mapping
     return [
-        RegionRef(code=code, name=names.get(code), level=level.value)
-        for code, level in zip(codes, levels, strict=True)
+        RegionRef(
+            code=ancestor(household.village_code, level),
+            name=names[f"{level.value}_name"],
+            level=level.value,
+        )
+        for level in levels
     ]
 
 

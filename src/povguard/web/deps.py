@@ -6,18 +6,22 @@ session cookie (`PageUser`, which sends a browser to /login instead of answering
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from povguard.auth import service as auth_service
 from povguard.auth.principal import Principal, Role
 from povguard.config import Settings
+from povguard.core.db import has_engine
 from povguard.core.errors import Forbidden
-from povguard.core.uow import unit_of_work
+from povguard.core.uow import finish, open_session
 from povguard.web.security import SESSION_COOKIE
 
 
@@ -40,10 +44,30 @@ async def get_settings_of(request: Request) -> Settings:  # no I/O: no thread ho
 SettingsDep = Annotated[Settings, Depends(get_settings_of)]
 
 
-def get_session(settings: SettingsDep) -> Iterator[Session]:
-    """The request's unit of work: committed when the handler succeeds, rolled back otherwise."""
-    with unit_of_work(settings.database_url) as session:
+async def get_session(settings: SettingsDep) -> AsyncIterator[Session]:
+    """The request's unit of work: committed when the handler succeeds, rolled back otherwise.
+
+    Opening the session does no I/O once the process has its engine (the session connects on
+    first use), so then only its end goes to a worker thread.
+    """
+    url = settings.database_url
+    if has_engine(url):
+        session = open_session(url)
+    else:  # the process's first request builds the engine, with a migration check
+        session = await run_in_threadpool(open_session, url)
+    try:
         yield session
+    except BaseException:
+        await _end(session, succeeded=False)
+        raise
+    await _end(session, succeeded=True)
+
+
+async def _end(session: Session, *, succeeded: bool) -> None:
+    # A limiter of its own, as FastAPI ends sync dependencies: when every shared worker thread
+    # waits for a pooled connection, connections come back only through here.
+    ending = partial(finish, session, succeeded=succeeded)
+    await anyio.to_thread.run_sync(ending, limiter=anyio.CapacityLimiter(1))
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -51,20 +75,32 @@ SessionDep = Annotated[Session, Depends(get_session)]
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_user(
+async def current_user(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(bearer)],
 ) -> Principal:
-    """The API caller named by a valid bearer token."""
+    """The API caller named by a valid bearer token (read from the database at most every
+    VERIFIED_TOKEN_TTL seconds per token and server process)."""
     if not token:
         raise LoginRequired("missing bearer token")
-    user = auth_service.verify_token(session, token, secret_key=settings.secret_key, purpose="api")
+    secret_key = settings.secret_key
+    user = auth_service.recently_verified(session, token, secret_key=secret_key, purpose="api")
+    if user is None:
+        user = await run_in_threadpool(
+            auth_service.verify_token,
+            session,
+            token,
+            secret_key=secret_key,
+            purpose="api",
+            remember=True,
+        )
     if user is None:
         raise LoginRequired("invalid or expired token")
-    request.state.principal = user.principal()
-    return user.principal()
+    principal = user.principal()
+    request.state.principal = principal
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

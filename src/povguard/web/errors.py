@@ -29,7 +29,7 @@ from povguard.auth.errors import AuthenticationFailed, TooManyAttempts
 from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound, PovguardError
 from povguard.web.deps import PASSWORD_CHANGE_PATH, LoginRequired, PasswordChangeRequired
 from povguard.web.i18n import N_
-from povguard.web.security import CsrfFailed
+from povguard.web.security import API_PREFIX, CsrfFailed
 from povguard.web.templating import gettext_for, render
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def api_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(API_PREFIX)
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
@@ -21,6 +22,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_COOKIE = "povguard_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+API_PREFIX = "/api/"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -77,10 +79,11 @@ def secret_of(request: Request) -> str:
 
 
 class SecurityMiddleware:
-    """Give every visitor a CSRF cookie, and every response the security headers.
+    """Give every page visitor a CSRF cookie, and every response the security headers.
 
     A plain ASGI middleware (not `BaseHTTPMiddleware`, which costs a task and a stream copy on
-    every request).
+    every request). API requests get no CSRF cookie: they authenticate with a bearer token,
+    never a cookie, so a forged cross-site request carries no credentials to protect against.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -90,20 +93,11 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        connection = HTTPConnection(scope)
-        cookie_value = connection.cookies.get(CSRF_COOKIE)
-        fresh = cookie_value is None or len(cookie_value) < 32
-        if fresh:
-            cookie_value = secrets.token_urlsafe(32)
-        assert cookie_value is not None
-        secret = str(connection.app.state.settings.secret_key)
-        state = scope.setdefault("state", {})
-        state["csrf_cookie"] = cookie_value
-        state["csrf_token"] = csrf_token_for(secret, cookie_value)
+        path: str = scope["path"]
         https = scope.get("scheme") == "https"
-        extra = _response_headers(scope["path"], https)
-        if fresh:
-            extra.append(("set-cookie", _cookie_header(CSRF_COOKIE, cookie_value, https)))
+        extra = _response_headers(path.startswith("/static/"), https)
+        if not path.startswith(API_PREFIX):
+            extra = extra + _csrf_cookie(scope, https)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -118,9 +112,25 @@ class SecurityMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _response_headers(path: str, https: bool) -> list[tuple[str, str]]:
+def _csrf_cookie(scope: Scope, https: bool) -> list[tuple[str, str]]:
+    """Put the CSRF cookie and form token in the request state; the cookie to set, if new."""
+    connection = HTTPConnection(scope)
+    cookie_value = connection.cookies.get(CSRF_COOKIE)
+    fresh = cookie_value is None or len(cookie_value) < 32
+    if fresh:
+        cookie_value = secrets.token_urlsafe(32)
+    assert cookie_value is not None
+    secret = str(connection.app.state.settings.secret_key)
+    state = scope.setdefault("state", {})
+    state["csrf_cookie"] = cookie_value
+    state["csrf_token"] = csrf_token_for(secret, cookie_value)
+    return [("set-cookie", _cookie_header(CSRF_COOKIE, cookie_value, https))] if fresh else []
+
+
+@cache
+def _response_headers(static: bool, https: bool) -> list[tuple[str, str]]:
     headers = [(name.lower(), value) for name, value in SECURITY_HEADERS.items()]
-    if not path.startswith("/static/"):
+    if not static:
         # Pages and API answers carry personal data: no copy on shared office computers.
         headers.append(("cache-control", "no-store"))
     if https:
