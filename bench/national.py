@@ -56,9 +56,14 @@ def _own_keys(folder: Path, province: str) -> None:
 def _merge_policies(folders: list[Path]) -> None:
     """Every folder gets every province's policy entries: an import replaces the lake's policy
     file, and the last one must still hold the provinces imported before it."""
-    entries = [e for f in folders for e in yaml.safe_load((f / "policy.yaml").read_text())]
+    entries = {
+        (e["province"], e["year"]): e
+        for f in folders
+        for e in yaml.safe_load((f / "policy.yaml").read_text())
+    }
+    merged = sorted(entries.values(), key=lambda e: (e["province"], e["year"]))
     for folder in folders:
-        (folder / "policy.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True))
+        (folder / "policy.yaml").write_text(yaml.safe_dump(merged, allow_unicode=True))
 
 
 def national(households: int, provinces: int) -> tuple[Path, list[dict[str, object]]]:
