@@ -69,13 +69,17 @@ def _month_index(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def lake_incomes(lake: Path, first: dt.date, last: dt.date, depth: int) -> str:
-    """SQL relation (region, income, weight) over the imported lake: each household's net
-    income of the income periods lying within the months `first`..`last`, per member living
-    in the household, weighted by those members; region = the first `depth` digits of its
-    village code. Households without such periods or without members living in are left out.
-    """
-    folders = [ensure_frame(lake, province) for province in provinces(lake)]
+def lake_incomes(
+    lake: Path, first: dt.date, last: dt.date, depth: int, province: str | None = None
+) -> str:
+    """SQL relation (region, income, weight) over the imported lake (or one province of it,
+    by its two digits): each household's net income of the income periods lying within the
+    months `first`..`last`, per member living in the household, weighted by those members;
+    region = the first `depth` digits of its village code. Households without such periods or
+    without members living in are left out. Each province has its own monitoring line: measure
+    a national lake province by province."""
+    chosen = [province] if province is not None else provinces(lake)
+    folders = [ensure_frame(lake, code) for code in chosen]
 
     def files(table: str) -> str:
         return "[" + ", ".join("'" + str(f / f"{table}.parquet").replace("'", "''") + "'"
