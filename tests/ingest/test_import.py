@@ -249,3 +249,28 @@ def test_reimport_audits_each_changed_household_and_member(
         ("member", "M0000002", "530129003002", {"labour": "partial", "in_household": "true"},
          {"labour": "none", "in_household": "false"}),
     ]  # fmt: skip
+
+
+def test_income_overlapping_a_stored_period_is_refused(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    """A second import's income is checked against the household's stored periods: the same
+    period (same start) replaces it, an overlapping one is a bad row naming the stored one."""
+    import_dataset(DATASET, lake=lake, database_url=database_url)
+    header = (DATASET / "income.csv").read_text().splitlines()[0]
+    later = tmp_path / "later"
+    later.mkdir()
+    replacing = "H000821,2024-01,2024-06,11000.00,3000.00,0,3000.00,3000.00,cadre"
+    (later / "income.csv").write_text(f"{header}\n{replacing}\n")
+    import_dataset(later, lake=lake, database_url=database_url)
+    stored = pl.read_parquet(lake / "income" / "**" / "*.parquet")
+    replaced = (pl.col("household_id") == "H000821") & (pl.col("period_start") == "2024-01")
+    assert stored.filter(replaced)["wage"].to_list() == [11000]
+    (later / "income.csv").write_text(f"{header}\nH000821,2024-03,2024-03,1,1,1,1,1,survey\n")
+    before = _lake_state(lake)
+    with pytest.raises(ImportRejected) as refused:
+        import_dataset(later, lake=lake, database_url=database_url)
+    [error] = refused.value.errors.to_dicts()
+    assert (error["line"], error["column"]) == (2, "period_start")
+    assert error["reason"] == "overlaps the period starting 2024-01 (already stored)"
+    assert _lake_state(lake) == before
