@@ -279,7 +279,7 @@ def _validate(
     errors = unreadable + [e for t in tables.values() for e in t.errors]
     if errors:
         frame = pl.concat(errors).cast(ERROR_SCHEMA).sort("file", "line", "column")  # type: ignore[arg-type]
-        raise ImportRejected(frame, {name: t.frame.height for name, t in tables.items()})
+        raise ImportRejected(frame, _rows(tables))
     return tables, stored
 
 
@@ -513,12 +513,29 @@ def _validated(
 ) -> Validated:
     """`_validate`, keeping only what loading needs: the checked columns of every file are
     freed before the typed files are read back."""
-    tables, stored = _validate(folder, spill, database_url=database_url, lake=lake,
-                               scope_prefix=actor.scope_prefix, progress=progress,
-                               feeds_only=actor.role is Role.CLERK)  # fmt: skip
+    tables, stored = _validate_as(actor, folder, spill, database_url=database_url, lake=lake,
+                                  progress=progress)  # fmt: skip
     households, people = _maps(tables, stored)
-    rows = {name: table.frame.height for name, table in tables.items()}
-    return Validated(rows, households, people, stored)
+    return Validated(_rows(tables), households, people, stored)
+
+
+def _validate_as(
+    actor: Principal,
+    folder: Path,
+    spill: TypedFiles | None,
+    *,
+    database_url: str | None,
+    lake: Path,
+    progress: Progress | None,
+) -> tuple[dict[str, Table], dict[str, pl.DataFrame]]:
+    """`_validate` within what `actor` may import (its region; a clerk: feeds only)."""
+    return _validate(folder, spill, database_url=database_url, lake=lake,
+                     scope_prefix=actor.scope_prefix, progress=progress,
+                     feeds_only=actor.role is Role.CLERK)  # fmt: skip
+
+
+def _rows(tables: dict[str, Table]) -> dict[str, int]:
+    return {name: table.frame.height for name, table in tables.items()}
 
 
 def _check_only(
@@ -530,11 +547,9 @@ def _check_only(
     batch_id: str,
     progress: Progress | None,
 ) -> ImportReport:
-    tables, stored = _validate(folder, None, database_url=database_url, lake=lake,
-                               scope_prefix=actor.scope_prefix, progress=progress,
-                               feeds_only=actor.role is Role.CLERK)  # fmt: skip
-    report = ImportReport(rows={name: t.frame.height for name, t in tables.items()},
-                          unmatched=_unmatched_counts(tables, stored))  # fmt: skip
+    tables, stored = _validate_as(actor, folder, None, database_url=database_url, lake=lake,
+                                  progress=progress)  # fmt: skip
+    report = ImportReport(rows=_rows(tables), unmatched=_unmatched_counts(tables, stored))
     batches.update(database_url, batch_id, **_batch_values(report), status="validated")
     return report
 
