@@ -202,3 +202,28 @@ INTEGRITY: dict[str, str] = {
         "SELECT hh, s_mon FROM inc WHERE e_mon < s_mon ORDER BY hh LIMIT 1"
     ),
 }
+
+# The widest span of months (first start to last end) that `_MONTHS_COVERED` can hold as bits
+# of a BIGINT.
+_MASK_MONTHS = 62
+_SPAN = (
+    "span AS (SELECT min(s_mon) AS lo, max(e_mon) AS hi, count(*) FILTER"
+    " (WHERE s_mon IS NULL OR e_mon IS NULL OR e_mon < s_mon) AS odd FROM inc)"
+)
+# A household's periods are disjoint exactly when the months they cover, as bits from the
+# earliest month of the file, are as many as the sum of their lengths.
+_MONTHS_COVERED = "(((CAST(1 AS BIGINT) << (e_mon - s_mon + 1)) - 1) << (s_mon - span.lo))"
+
+# For a check whose query is costly: a cheaper query that returns a row whenever the check's
+# query may find one (it never misses an offending row); the check's query then names it.
+INTEGRITY_PRECHECK: dict[str, str] = {
+    # The window sort of the check runs only when some household's periods overlap, or when
+    # the bit test cannot decide (periods ending before they start, or too long a span).
+    "income: household {0} has overlapping income periods (starting {1} and {2})": (
+        f"WITH {_SPAN} SELECT 1 FROM span WHERE odd > 0 OR hi - lo >= {_MASK_MONTHS}"
+        " UNION ALL SELECT 1 FROM (SELECT hh FROM inc, span"
+        f" WHERE odd = 0 AND hi - lo < {_MASK_MONTHS} GROUP BY hh"
+        f" HAVING bit_count(bit_or({_MONTHS_COVERED})) <> sum(e_mon - s_mon + 1)) AS overlapping"
+        " LIMIT 1"
+    ),
+}

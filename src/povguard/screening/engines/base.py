@@ -17,6 +17,7 @@ from povguard.core.errors import BadInput
 from povguard.screening.compiler import compile_screening
 from povguard.screening.dataset import (
     INTEGRITY,
+    INTEGRITY_PRECHECK,
     NORMALISE,
     SOURCE_OF,
     SourceFile,
@@ -123,6 +124,9 @@ class SqlEngine(ABC):
 
     def check_integrity(self) -> None:
         for message, query in INTEGRITY.items():
+            precheck = INTEGRITY_PRECHECK.get(message)
+            if precheck is not None and not self.rows(self.sql(precheck)):
+                continue
             found = self.rows(self.sql(query))
             if found:
                 values = [
