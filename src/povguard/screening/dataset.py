@@ -95,7 +95,8 @@ def _next_day(key: str, name: str = "next_day") -> str:
     return f"lead(t.date_day) OVER (PARTITION BY t.{key} {order}) AS {name}"
 
 
-# Frame table → (select list, FROM clause) over the typed views; `frame_select()` adds `_bad`.
+# Frame table → (select list, FROM clause) over the typed views; `frame_select()` adds `_bad`
+# (whether the row has an unusable value).
 NORMALISE: dict[str, tuple[str, str]] = {
     "hh": (
         "t.household_id AS hh, t.household_id AS hid, t.village_code AS village,"
@@ -104,7 +105,7 @@ NORMALISE: dict[str, tuple[str, str]] = {
         " o.hh IS NOT NULL AS in_case",
         # Bad rows are kept whatever the region, so that they are reported.
         "t_households t LEFT JOIN open_cases o ON o.hh = t.household_id"
-        " WHERE t.village_code LIKE '{region}%' OR t._bad IS NOT NULL",
+        " WHERE t.village_code LIKE '{region}%' OR t._bad",
     ),
     "mem": (
         "household_id AS hh, member_id AS mid, id_number AS pid, birth_date_ymd AS birth_ymd,"
@@ -153,6 +154,14 @@ NORMALISE: dict[str, tuple[str, str]] = {
     "decl": ("declaration_id AS rid, household_id AS hh, date_day AS day", "t_declarations t"),
 }
 
+
+# Frame tables that the rule query reads once, through filters that keep few of their rows (in
+# W, this year's insurance…): where re-reading the file is cheap, they are views, so that only
+# the rows kept are joined to their member, and nothing is stored.
+STREAMED = frozenset(
+    {"f_medical", "f_insurance", "f_disaster", "f_civil", "f_disability", "f_health",
+     "f_accident", "f_assets", "decl"}
+)  # fmt: skip
 
 # A person-keyed feed row belongs to the in-household member with its ID number, if any.
 _MEMBER = "m.hh AS hh, m.mid AS mid, m.birth_ymd AS birth_ymd, m.labour AS labour"

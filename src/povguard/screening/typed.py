@@ -2,8 +2,9 @@
 
 An engine exposes each file of a dataset as a view `r_<file>` whose columns are the file's
 columns as text (absent optional columns are simply missing). `typed_select()` turns it into
-the typed view `t_<file>` that `dataset.NORMALISE` reads, with a `_bad` column naming the first
-unusable value of each row (`column: reason`), so bad input is reported, never guessed at.
+the typed view `t_<file>` that `dataset.NORMALISE` reads, with a `_bad` column telling whether
+the row has an unusable value; `bad_expression()` names the first one (`column: reason`), so
+bad input is reported, never guessed at.
 """
 
 from __future__ import annotations
@@ -44,33 +45,47 @@ def native_type(column: Column) -> str:
     return NATIVE_TYPES.get(column.kind, "VARCHAR")
 
 
-def problem(column: Column, raw: str, *, native: bool = False) -> str:
-    """SQL: why the value of `column` is unusable, or NULL."""
+def _checks(column: Column, raw: str, *, native: bool = False) -> list[tuple[str, str]]:
+    """(SQL condition, reason) pairs: the first true condition names why a filled value is
+    unusable."""
     checks = []
     pattern = _PATTERNS.get(column.kind)
     if pattern and not (native and column.kind in NATIVE_TYPES):
-        checks.append(
-            f"WHEN NOT regexp_matches({raw}, '{pattern}') THEN 'not a valid {column.kind}'"
-        )
+        checks.append((f"NOT regexp_matches({raw}, '{pattern}')", f"'not a valid {column.kind}'"))
     if column.kind is Kind.DATE and not native:
-        checks.append(f"WHEN TRY_CAST({raw} AS DATE) IS NULL THEN 'not a real date'")
+        checks.append((f"TRY_CAST({raw} AS DATE) IS NULL", "'not a real date'"))
     if column.kind is Kind.BOOL:
-        checks.append(f"WHEN {raw} NOT IN ('true', 'false') THEN 'must be true or false'")
+        checks.append((f"{raw} NOT IN ('true', 'false')", "'must be true or false'"))
     if column.kind is Kind.MONEY and native:
-        checks.append(
-            f"WHEN {raw} <> round({raw}, 2) THEN 'not a valid money (more than 2 decimals)'"
-        )
+        checks.append((f"{raw} <> round({raw}, 2)", "'not a valid money (more than 2 decimals)'"))
     if column.kind is Kind.ENUM:
-        checks.append(f"WHEN {raw} NOT IN ({_sql_list(column.choices)}) THEN 'unknown value'")
+        checks.append((f"{raw} NOT IN ({_sql_list(column.choices)})", "'unknown value'"))
     number = raw if native else f"TRY_CAST({raw} AS DOUBLE)"
     if column.min_value is not None and column.kind in (Kind.MONEY, Kind.INT):
-        checks.append(f"WHEN {number} < {column.min_value} THEN 'below {column.min_value:g}'")
+        checks.append((f"{number} < {column.min_value}", f"'below {column.min_value:g}'"))
     if column.max_value is not None and column.kind is Kind.INT:
-        checks.append(f"WHEN {number} > {column.max_value} THEN 'above {column.max_value:g}'")
+        checks.append((f"{number} > {column.max_value}", f"'above {column.max_value:g}'"))
+    return checks
+
+
+def problem(column: Column, raw: str, *, native: bool = False) -> str:
+    """SQL: why the value of `column` is unusable, or NULL."""
+    checks = _checks(column, raw, native=native)
     if not checks and not column.required:
         return "NULL"
     when_empty = "'empty required value'" if column.required else "NULL"
-    return f"CASE WHEN {raw} IS NULL THEN {when_empty} {' '.join(checks)} END"
+    cases = " ".join(f"WHEN {condition} THEN {reason}" for condition, reason in checks)
+    return f"CASE WHEN {raw} IS NULL THEN {when_empty} {cases} END"
+
+
+def is_bad(column: Column, raw: str, *, native: bool = False) -> str | None:
+    """SQL boolean: whether `problem()` names a reason for the value (None: it never does)."""
+    checks = _checks(column, raw, native=native)
+    if not checks:
+        return f"{raw} IS NULL" if column.required else None
+    # A NULL condition is skipped by problem()'s CASE, so it counts as false here.
+    any_check = f"coalesce({' OR '.join(f'({c})' for c, _ in checks)}, false)"
+    return f"CASE WHEN {raw} IS NULL THEN {str(column.required).lower()} ELSE {any_check} END"
 
 
 def typed_items(column: Column, raw: str, *, native: bool = False) -> list[str]:
@@ -94,7 +109,9 @@ def typed_items(column: Column, raw: str, *, native: bool = False) -> list[str]:
     if column.kind is Kind.INT:
         return [f"{raw if native else f'TRY_CAST({raw} AS BIGINT)'} AS {quote(name)}"]
     if column.kind is Kind.BOOL:
-        return [f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END AS {quote(name)}"]
+        # Exact for the values `problem()` accepts ('true', 'false', a Parquet boolean), and a
+        # Parquet boolean stays a column the reader can filter on.
+        return [f"TRY_CAST({raw} AS BOOLEAN) AS {quote(name)}"]
     return [f"{raw} AS {quote(name)}"]
 
 
@@ -119,8 +136,20 @@ def bad_expression(source: SourceFile, *, native: bool = False) -> str:
     return f"coalesce({', '.join(problems)})" if problems else "CAST(NULL AS VARCHAR)"
 
 
+def bad_flag(source: SourceFile, *, native: bool = False) -> str:
+    """SQL boolean over the raw view: whether `bad_expression()` names a problem in the row
+    (cheaper: no text is built for the rows that have none)."""
+    flags = [
+        flag
+        for column in source.spec.columns
+        if (flag := is_bad(column, _raw(source, column, native), native=native)) is not None
+    ]
+    return " OR ".join(flags) if flags else "false"
+
+
 def typed_select(source: SourceFile, *, native: bool = False) -> str:
-    """SELECT over `r_<file>` giving the typed columns and `_bad` (no rows for an absent file).
+    """SELECT over `r_<file>` giving the typed columns and `_bad`, whether the row has an
+    unusable value (no rows for an absent file).
 
     With `native`, the raw view already holds `NATIVE_TYPES` values (parsed by the engine's
     reader); otherwise every raw column is text.
@@ -130,11 +159,11 @@ def typed_select(source: SourceFile, *, native: bool = False) -> str:
         items.extend(typed_items(column, _raw(source, column, native), native=native))
     if source.path is None:
         return (
-            f"SELECT {', '.join(items)}, CAST(NULL AS VARCHAR) AS _bad"
+            f"SELECT {', '.join(items)}, false AS _bad"
             " FROM (SELECT 1 AS one) AS no_file WHERE 1 = 0"
         )
-    bad = bad_expression(source, native=native)
-    return f"SELECT {', '.join(items)}, {bad} AS _bad FROM {raw_view(source)}"
+    bad = bad_flag(source, native=native)
+    return f"SELECT {', '.join(items)}, ({bad}) AS _bad FROM {raw_view(source)}"
 
 
 def unparsable(column: Column) -> str:

@@ -20,6 +20,7 @@ from povguard.screening.dataset import (
     INTEGRITY_PRECHECK,
     NORMALISE,
     SOURCE_OF,
+    STREAMED,
     SourceFile,
     frame_select,
 )
@@ -71,6 +72,10 @@ class SqlEngine(ABC):
         """Whether `register_raw` parsed the file into `typed.NATIVE_TYPES` (else all text)."""
         return False
 
+    def rereads_cheaply(self, source: SourceFile) -> bool:  # noqa: ARG002
+        """Whether reading the file again costs less than storing what is read of it."""
+        return False
+
     def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:  # noqa: ARG002
         """(where, problem, count) of rows the engine's reader could not parse, if any."""
         return None
@@ -97,14 +102,18 @@ class SqlEngine(ABC):
             if source.path is not None:
                 self.register_raw(source)
             self.view(source.view, self.sql(typed_select(source, native=self.native(source))))
-        # One pass over each file: the frame table keeps `_bad` (why a row is unusable).
+        # The frame tables keep `_bad`: the rows of a file are checked as the table is built.
         for table in NORMALISE:
-            self.materialize(table, self.sql(frame_select(table, region_prefix)))
+            query = self.sql(frame_select(table, region_prefix))
+            if table in STREAMED and self.rereads_cheaply(files[SOURCE_OF[table]]):
+                self.view(table, query)
+            else:
+                self.materialize(table, query)
         self._raise_on_bad_rows(files)
 
     def _raise_on_bad_rows(self, files: dict[str, SourceFile]) -> None:
         counts = " UNION ALL ".join(
-            f"SELECT '{table}' AS name, count(*) AS bad FROM {table} WHERE _bad IS NOT NULL"
+            f"SELECT '{table}' AS name, count(*) AS bad FROM {table} WHERE _bad"
             for table in NORMALISE
         )
         bad = {str(name): int(n) for name, n in self.rows(self.sql(counts)) if n}

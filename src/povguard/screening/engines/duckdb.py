@@ -102,6 +102,11 @@ class DuckDBEngine(SqlEngine):
             self._typed_parquet[source.path] = self._has_native_types(source)
         return self._typed_parquet[source.path]
 
+    def rereads_cheaply(self, source: SourceFile) -> bool:
+        # A Parquet file is read column by column, with filters pushed into the scan; a CSV
+        # file would be parsed again.
+        return source.is_parquet
+
     def _has_native_types(self, source: SourceFile) -> bool:
         described = self.rows(f"DESCRIBE SELECT * FROM {_reader(source)}")
         types = {str(row[0]): str(row[1]) for row in described}
