@@ -1,4 +1,5 @@
-"""The cheap prechecks of the integrity checks never miss what the check itself would report."""
+"""Cheaper forms of the checks (row flags, integrity prechecks) agree with the checks that name
+the problem: they never miss what the check would report."""
 
 from __future__ import annotations
 
@@ -63,3 +64,25 @@ def test_periods_meeting_end_to_start_do_not_overlap() -> None:
     rows = [("H1", FIRST_MONTH, FIRST_MONTH + 5, 1), ("H1", FIRST_MONTH + 6, FIRST_MONTH + 61, 1)]
     assert _found(rows) == (False, False)
     assert _found([*rows, ("H1", FIRST_MONTH + 61, FIRST_MONTH + 61, 1)]) == (True, True)
+
+
+SAMPLES = ["", "x", "true", "false", "0", "-1", "5", "12.345", "12.34", "2024-02-30", "2024-02-29",
+           "2023-13", "2023-07", "330100000000", "11010519491231002X", "formerly_poor", "collapsed",
+           "dibao", "full", "C", "1e3", " 7"]  # fmt: skip
+
+
+def test_the_row_flag_is_set_exactly_when_a_reason_is_given() -> None:
+    from povguard.interchange.spec import FILES
+    from povguard.screening.typed import is_bad, problem
+
+    engine = DuckDBEngine(threads=1)
+    try:
+        engine.register_table("v", {"raw": "VARCHAR"}, [(s or None,) for s in SAMPLES])
+        for spec in FILES.values():
+            for column in spec.columns:
+                flag = is_bad(column, "raw") or "false"
+                rows = engine.rows(f"SELECT raw, ({problem(column, 'raw')}), ({flag}) FROM v")
+                for raw, reason, bad in rows:
+                    assert bad is (reason is not None), (spec.name, column.name, raw)
+    finally:
+        engine.close()
