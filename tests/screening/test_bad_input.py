@@ -166,3 +166,33 @@ def test_text_dates_in_parquet_are_read_as_text(data: Path, tmp_path: Path) -> N
     source.unlink()
     with pytest.raises(BadInput, match=r"medical.parquet: row 1: date: not a real date$"):
         screen_folder(text, AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "value", "message"),
+    [
+        ("members", "labour", "boss", "members.parquet: row 2: labour: unknown value"),
+        ("members", "in_household", "yes", "row 2: in_household: must be true or false"),
+        ("income", "period_end", "2023-13", "income.parquet: row 2: period_end: not a valid month"),
+        ("households", "village_code", None, "row 2: village_code: empty required value"),
+        ("households", "village_code", "53012", "row 2: village_code: not a valid code"),
+        ("feeds/health", "date", "2024-02-30", "health.parquet: row 2: date: not a real date"),
+        ("feeds/disability", "grade", "5", "disability.parquet: row 2: grade: above 4"),
+    ],
+)  # fmt: skip
+def test_bad_values_in_text_parquet_are_reported(
+    data: Path, tmp_path: Path, file: str, column: str, value: str | None, message: str
+) -> None:
+    parquet = tmp_path / "parquet"
+    for csv_file in data.rglob("*.csv"):
+        target = parquet / csv_file.relative_to(data).with_suffix(".parquet")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame = pl.read_csv(csv_file, infer_schema=False)
+        if csv_file.relative_to(data).with_suffix("").as_posix() == file:
+            changed = frame.slice(1, 1).with_columns(pl.lit(value, dtype=pl.String).alias(column))
+            frame = pl.concat([frame.head(1), changed, frame.slice(2)])
+        frame.write_parquet(target)
+    shutil.copy(data / "policy.yaml", parquet / "policy.yaml")
+    with pytest.raises(BadInput) as error:
+        screen_folder(parquet, AS_OF)
+    assert message in str(error.value) and "(2 bad" not in str(error.value)

@@ -68,7 +68,8 @@ def test_periods_meeting_end_to_start_do_not_overlap() -> None:
 
 SAMPLES = ["", "x", "true", "false", "0", "-1", "5", "12.345", "12.34", "2024-02-30", "2024-02-29",
            "2023-13", "2023-07", "330100000000", "11010519491231002X", "formerly_poor", "collapsed",
-           "dibao", "full", "C", "1e3", " 7"]  # fmt: skip
+           "dibao", "full", "C", "1e3", " 7", "2023-7", "12023-07", "2023-00", "2023-1a", "a023-07",
+           "2023/07", "２０２３-07", "é23-07", "2023-07\n", "2023-070", "0000-12", "9999-10"]  # fmt: skip
 
 
 def test_the_row_flag_is_set_exactly_when_a_reason_is_given() -> None:
@@ -84,5 +85,22 @@ def test_the_row_flag_is_set_exactly_when_a_reason_is_given() -> None:
                 rows = engine.rows(f"SELECT raw, ({problem(column, 'raw')}), ({flag}) FROM v")
                 for raw, reason, bad in rows:
                     assert bad is (reason is not None), (spec.name, column.name, raw)
+    finally:
+        engine.close()
+
+
+def test_the_month_check_accepts_exactly_what_its_regular_expression_does() -> None:
+    from povguard.interchange.spec import Column, Kind
+    from povguard.screening.typed import problem
+
+    engine = DuckDBEngine(threads=1)
+    try:
+        engine.register_table("v", {"raw": "VARCHAR"}, [(s,) for s in SAMPLES if s])
+        check = problem(Column("m", Kind.MONTH), "raw")
+        pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$"
+        rows = engine.rows(f"SELECT raw, ({check}), regexp_matches(raw, '{pattern}') FROM v")
+        assert sum(1 for _raw, _reason, valid in rows if valid) == 3
+        for raw, reason, valid in rows:
+            assert (reason is None) is valid, raw
     finally:
         engine.close()

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from povguard.core.errors import BadInput
 from povguard.interchange.spec import FILES, FileSpec, Keyed
+from povguard.screening.frame import FRAME, PERSON
 
 REQUIRED_FILES = ("households", "members")
 
@@ -165,7 +166,29 @@ STREAMED = frozenset(
 
 # A person-keyed feed row belongs to the in-household member with its ID number, if any.
 _MEMBER = "m.hh AS hh, m.mid AS mid, m.birth_ymd AS birth_ymd, m.labour AS labour"
-_MEMBER_JOIN = "LEFT JOIN mem m ON m.pid = t.id_number AND m.inh"
+
+
+def person_keyed(table: str) -> bool:
+    """Whether the rows of frame table `table` are joined to their in-household member."""
+    return FILES[SOURCE_OF[table]].keyed is Keyed.PERSON
+
+
+def own_select(table: str, region_prefix: str = "") -> str:
+    """SELECT of frame table `table`'s own columns (with `_bad`) from its file's typed view:
+    all of them, but the member's columns of a person-keyed feed."""
+    columns, source = NORMALISE[table]
+    if not source:
+        source = f"t_{SOURCE_OF[table].replace('/', '_')} t"
+    return f"SELECT {columns}, t._bad FROM {source.replace('{region}', region_prefix)}"
+
+
+def with_member(table: str, rows: str) -> str:
+    """SELECT of person-keyed frame table `table` from `rows` (its own columns): each row with
+    the in-household member whose ID number it carries, if any."""
+    own = ", ".join(f"t.{column}" for column in FRAME[table] if column not in PERSON)
+    return (
+        f"SELECT {own}, {_MEMBER}, t._bad FROM {rows} t LEFT JOIN mem m ON m.pid = t.pid AND m.inh"
+    )
 
 
 def frame_select(table: str, region_prefix: str = "") -> str:
@@ -173,14 +196,8 @@ def frame_select(table: str, region_prefix: str = "") -> str:
 
     Frame tables are built in `NORMALISE` order: person-keyed feeds join the `mem` table.
     """
-    columns, source = NORMALISE[table]
-    spec = FILES[SOURCE_OF[table]]
-    if not source:
-        source = f"t_{spec.name.replace('/', '_')} t"
-    if spec.keyed is Keyed.PERSON:
-        columns = f"{columns}, {_MEMBER}"
-        source = f"{source} {_MEMBER_JOIN}"
-    return f"SELECT {columns}, t._bad FROM {source.replace('{region}', region_prefix)}"
+    own = own_select(table, region_prefix)
+    return with_member(table, f"({own})") if person_keyed(table) else own
 
 
 # The file each frame table is built from (for reporting bad rows).

@@ -16,12 +16,23 @@ from povguard.screening.dataset import SourceFile
 
 _PATTERNS = {
     Kind.DATE: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-    Kind.MONTH: "^[0-9]{4}-(0[1-9]|1[0-2])$",
     Kind.MONEY: "^-?[0-9]+([.][0-9]{1,2})?$",
     Kind.INT: "^-?[0-9]+$",
     Kind.CODE: "^[0-9]{12}$",
     Kind.ID_NUMBER: "^[0-9]{17}[0-9X]$",
 }
+
+
+_MONTHS = tuple(f"{month:02d}" for month in range(1, 13))
+
+
+def _is_month(raw: str) -> str:
+    """SQL: `raw` is `YYYY-MM` with a month 01–12 (the regular expression
+    `^[0-9]{4}-(0[1-9]|1[0-2])$`, in cheaper operations: a month column holds millions of
+    values)."""
+    year = " AND ".join(f"substr({raw}, {i}, 1) BETWEEN '0' AND '9'" for i in range(1, 5))
+    months = ", ".join(f"'{month}'" for month in _MONTHS)
+    return f"{raw} LIKE '____-__' AND {year} AND substr({raw}, 6, 2) IN ({months})"
 
 
 def quote(name: str) -> str:
@@ -52,6 +63,8 @@ def _checks(column: Column, raw: str, *, native: bool = False) -> list[tuple[str
     pattern = _PATTERNS.get(column.kind)
     if pattern and not (native and column.kind in NATIVE_TYPES):
         checks.append((f"NOT regexp_matches({raw}, '{pattern}')", f"'not a valid {column.kind}'"))
+    if column.kind is Kind.MONTH:
+        checks.append((f"NOT ({_is_month(raw)})", "'not a valid month'"))
     if column.kind is Kind.DATE and not native:
         checks.append((f"TRY_CAST({raw} AS DATE) IS NULL", "'not a real date'"))
     if column.kind is Kind.BOOL:
@@ -136,23 +149,42 @@ def bad_expression(source: SourceFile, *, native: bool = False) -> str:
     return f"coalesce({', '.join(problems)})" if problems else "CAST(NULL AS VARCHAR)"
 
 
-def bad_flag(source: SourceFile, *, native: bool = False) -> str:
-    """SQL boolean over the raw view: whether `bad_expression()` names a problem in the row
-    (cheaper: no text is built for the rows that have none)."""
-    flags = [
+def _column_flags(source: SourceFile, native: bool) -> list[str]:
+    return [
         flag
         for column in source.spec.columns
         if (flag := is_bad(column, _raw(source, column, native), native=native)) is not None
     ]
+
+
+def bad_flag(source: SourceFile, *, native: bool = False) -> str:
+    """SQL boolean over the raw view: whether `bad_expression()` names a problem in the row
+    (cheaper: no text is built for the rows that have none)."""
+    flags = _column_flags(source, native)
     return " OR ".join(flags) if flags else "false"
 
 
-def typed_select(source: SourceFile, *, native: bool = False) -> str:
+def bad_value_probe(source: SourceFile, *, native: bool = False) -> str:
+    """SQL over the raw view returning a row if and only if some value of the file is unusable.
+
+    One filter per column, each a scan of that column alone: a columnar reader applies it as
+    it reads, once per distinct value of a dictionary-encoded column (months, choices, codes),
+    which costs far less than the row flag over every column.
+    """
+    probes = [
+        f"(SELECT 1 AS bad FROM {raw_view(source)} WHERE {flag} LIMIT 1)"
+        for flag in _column_flags(source, native)
+    ]
+    return " UNION ALL ".join(probes) if probes else "SELECT 1 AS bad WHERE 1 = 0"
+
+
+def typed_select(source: SourceFile, *, native: bool = False, clean: bool = False) -> str:
     """SELECT over `r_<file>` giving the typed columns and `_bad`, whether the row has an
     unusable value (no rows for an absent file).
 
     With `native`, the raw view already holds `NATIVE_TYPES` values (parsed by the engine's
-    reader); otherwise every raw column is text.
+    reader); otherwise every raw column is text. With `clean`, the file is known to have no
+    unusable value (`bad_value_probe()` found none), so no row is checked again.
     """
     items: list[str] = []
     for column in source.spec.columns:
@@ -162,7 +194,7 @@ def typed_select(source: SourceFile, *, native: bool = False) -> str:
             f"SELECT {', '.join(items)}, false AS _bad"
             " FROM (SELECT 1 AS one) AS no_file WHERE 1 = 0"
         )
-    bad = bad_flag(source, native=native)
+    bad = "false" if clean else bad_flag(source, native=native)
     return f"SELECT {', '.join(items)}, ({bad}) AS _bad FROM {raw_view(source)}"
 
 

@@ -23,10 +23,13 @@ from povguard.screening.dataset import (
     STREAMED,
     SourceFile,
     frame_select,
+    own_select,
+    person_keyed,
+    with_member,
 )
 from povguard.screening.frame import INPUT_TYPES
 from povguard.screening.params import ParamRow
-from povguard.screening.typed import typed_select
+from povguard.screening.typed import bad_value_probe, typed_select
 from povguard.screening.window import Window, month_label
 
 
@@ -76,6 +79,14 @@ class SqlEngine(ABC):
         """Whether reading the file again costs less than storing what is read of it."""
         return False
 
+    def known_clean(self, source: SourceFile) -> bool:
+        """Whether the file is known to have no unusable value before its rows are read (then
+        they are not checked one by one); False: unknown, every row is checked."""
+        if not self.rereads_cheaply(source):
+            return False
+        probe = bad_value_probe(source, native=self.native(source))
+        return not self.rows(self.sql(probe))
+
     def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:  # noqa: ARG002
         """(where, problem, count) of rows the engine's reader could not parse, if any."""
         return None
@@ -101,14 +112,19 @@ class SqlEngine(ABC):
         for source in files.values():
             if source.path is not None:
                 self.register_raw(source)
-            self.view(source.view, self.sql(typed_select(source, native=self.native(source))))
+            native = self.native(source)
+            clean = source.path is not None and self.known_clean(source)
+            self.view(source.view, self.sql(typed_select(source, native=native, clean=clean)))
         # The frame tables keep `_bad`: the rows of a file are checked as the table is built.
         for table in NORMALISE:
-            query = self.sql(frame_select(table, region_prefix))
             if table in STREAMED and self.rereads_cheaply(files[SOURCE_OF[table]]):
-                self.view(table, query)
+                self.view(table, self.sql(frame_select(table, region_prefix)))
+            elif person_keyed(table):
+                # Stored without the member, joined to it by the rules' filtered reads only.
+                self.materialize(f"{table}_rows", self.sql(own_select(table, region_prefix)))
+                self.view(table, self.sql(with_member(table, f"{table}_rows")))
             else:
-                self.materialize(table, query)
+                self.materialize(table, self.sql(frame_select(table, region_prefix)))
         self._raise_on_bad_rows(files)
 
     def _raise_on_bad_rows(self, files: dict[str, SourceFile]) -> None:
