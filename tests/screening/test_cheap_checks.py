@@ -13,6 +13,22 @@ OVERLAP = "income: household {0} has overlapping income periods (starting {1} an
 FIRST_MONTH = 2022 * 12
 
 
+TWINS = "members: ID number {0} appears in two member rows ({1}, {2})"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["110105194912310025", "11010519491231002X", "A", ""]), max_size=6))
+def test_the_duplicate_id_precheck_agrees_with_the_check(ids: list[str]) -> None:
+    engine = DuckDBEngine(threads=1)
+    try:
+        types = {"hh": "VARCHAR", "mid": "VARCHAR", "pid": "VARCHAR"}
+        engine.register_table("mem", types, [("H1", f"M{i}", pid) for i, pid in enumerate(ids)])
+        precheck = bool(engine.rows(INTEGRITY_PRECHECK[TWINS]))
+        assert precheck == bool(engine.rows(INTEGRITY[TWINS])) == (len(set(ids)) < len(ids))
+    finally:
+        engine.close()
+
+
 def _periods(starts_and_lengths: list[tuple[int, int, int]]) -> list[tuple[str, int, int, int]]:
     """Rows of the `inc` frame table: (household, start, end, net cents)."""
     return [
