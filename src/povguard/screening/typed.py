@@ -56,9 +56,11 @@ def native_type(column: Column) -> str:
     return NATIVE_TYPES.get(column.kind, "VARCHAR")
 
 
-def _checks(column: Column, raw: str, *, native: bool = False) -> list[tuple[str, str]]:
+def _checks(
+    column: Column, raw: str, *, native: bool = False, cents: bool = False
+) -> list[tuple[str, str]]:
     """(SQL condition, reason) pairs: the first true condition names why a filled value is
-    unusable."""
+    unusable. `cents`: the value's type holds at most 2 decimals (no need to check them)."""
     checks = []
     pattern = _PATTERNS.get(column.kind)
     if pattern and not (native and column.kind in NATIVE_TYPES):
@@ -69,7 +71,7 @@ def _checks(column: Column, raw: str, *, native: bool = False) -> list[tuple[str
         checks.append((f"TRY_CAST({raw} AS DATE) IS NULL", "'not a real date'"))
     if column.kind is Kind.BOOL:
         checks.append((f"{raw} NOT IN ('true', 'false')", "'must be true or false'"))
-    if column.kind is Kind.MONEY and native:
+    if column.kind is Kind.MONEY and native and not cents:
         checks.append((f"{raw} <> round({raw}, 2)", "'not a valid money (more than 2 decimals)'"))
     if column.kind is Kind.ENUM:
         checks.append((f"{raw} NOT IN ({_sql_list(column.choices)})", "'unknown value'"))
@@ -91,9 +93,9 @@ def problem(column: Column, raw: str, *, native: bool = False) -> str:
     return f"CASE WHEN {raw} IS NULL THEN {when_empty} {cases} END"
 
 
-def is_bad(column: Column, raw: str, *, native: bool = False) -> str | None:
+def is_bad(column: Column, raw: str, *, native: bool = False, cents: bool = False) -> str | None:
     """SQL boolean: whether `problem()` names a reason for the value (None: it never does)."""
-    checks = _checks(column, raw, native=native)
+    checks = _checks(column, raw, native=native, cents=cents)
     if not checks:
         return f"{raw} IS NULL" if column.required else None
     # A NULL condition is skipped by problem()'s CASE, so it counts as false here.
@@ -149,12 +151,14 @@ def bad_expression(source: SourceFile, *, native: bool = False) -> str:
     return f"coalesce({', '.join(problems)})" if problems else "CAST(NULL AS VARCHAR)"
 
 
-def _column_flags(source: SourceFile, native: bool) -> list[str]:
-    return [
-        flag
+def _column_flags(
+    source: SourceFile, native: bool, cents: frozenset[str] = frozenset()
+) -> list[str]:
+    flags = (
+        is_bad(column, _raw(source, column, native), native=native, cents=column.name in cents)
         for column in source.spec.columns
-        if (flag := is_bad(column, _raw(source, column, native), native=native)) is not None
-    ]
+    )
+    return [flag for flag in flags if flag is not None]
 
 
 def bad_flag(source: SourceFile, *, native: bool = False) -> str:
@@ -164,8 +168,11 @@ def bad_flag(source: SourceFile, *, native: bool = False) -> str:
     return " OR ".join(flags) if flags else "false"
 
 
-def bad_value_probe(source: SourceFile, *, native: bool = False) -> str:
-    """SQL over the raw view returning a row if and only if some value of the file is unusable.
+def bad_value_probe(
+    source: SourceFile, *, native: bool = False, cents: frozenset[str] = frozenset()
+) -> str:
+    """SQL over the raw view returning a row if and only if some value of the file is unusable;
+    `cents`: the money columns whose type holds at most 2 decimals.
 
     One filter per column, each a scan of that column alone: a columnar reader applies it as
     it reads, once per distinct value of a dictionary-encoded column (months, choices, codes),
@@ -173,7 +180,7 @@ def bad_value_probe(source: SourceFile, *, native: bool = False) -> str:
     """
     probes = [
         f"(SELECT 1 AS bad FROM {raw_view(source)} WHERE {flag} LIMIT 1)"
-        for flag in _column_flags(source, native)
+        for flag in _column_flags(source, native, cents)
     ]
     return " UNION ALL ".join(probes) if probes else "SELECT 1 AS bad WHERE 1 = 0"
 

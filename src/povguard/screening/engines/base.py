@@ -84,8 +84,14 @@ class SqlEngine(ABC):
         they are not checked one by one); False: unknown, every row is checked."""
         if not self.rereads_cheaply(source):
             return False
-        probe = bad_value_probe(source, native=self.native(source))
+        probe = bad_value_probe(
+            source, native=self.native(source), cents=self.money_in_cents(source)
+        )
         return not self.rows(self.sql(probe))
+
+    def money_in_cents(self, source: SourceFile) -> frozenset[str]:  # noqa: ARG002
+        """The money columns of the file whose type holds at most 2 decimals."""
+        return frozenset()
 
     def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:  # noqa: ARG002
         """(where, problem, count) of rows the engine's reader could not parse, if any."""

@@ -85,6 +85,7 @@ class DuckDBEngine(SqlEngine):
             config["memory_limit"] = memory_limit
         self.con = duckdb.connect(config=config)
         self._typed_parquet: dict[Path | None, bool] = {}
+        self._described: dict[Path | None, dict[str, str]] = {}
         self.con.execute("SET enable_progress_bar = false")  # the CLI reports progress itself
 
     def _run(self, query: str) -> Any:
@@ -107,9 +108,27 @@ class DuckDBEngine(SqlEngine):
         # file would be parsed again.
         return source.is_parquet
 
+    def _types(self, source: SourceFile) -> dict[str, str]:
+        """The column types of a Parquet file."""
+        if source.path not in self._described:
+            described = self.rows(f"DESCRIBE SELECT * FROM {_reader(source)}")
+            self._described[source.path] = {str(row[0]): str(row[1]) for row in described}
+        return self._described[source.path]
+
+    def money_in_cents(self, source: SourceFile) -> frozenset[str]:
+        if not source.is_parquet or not self.native(source):
+            return frozenset()
+        return frozenset(
+            name
+            for name, kind in self._types(source).items()
+            if name in source.spec.column_names
+            and source.spec.column(name).kind is Kind.MONEY
+            and (match := re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", kind)) is not None
+            and int(match[1]) <= 2
+        )
+
     def _has_native_types(self, source: SourceFile) -> bool:
-        described = self.rows(f"DESCRIBE SELECT * FROM {_reader(source)}")
-        types = {str(row[0]): str(row[1]) for row in described}
+        types = self._types(source)
         return all(
             _parquet_type_fits(source.spec.column(name), types.get(name, ""))
             for name in source.columns
