@@ -19,7 +19,7 @@ from povguard.screening.frame import FRAME, INPUT_TYPES
 from povguard.screening.lake import fingerprint, locate_lake
 
 MANIFEST = "manifest.json"
-# Bumped whenever the stored tables change shape, so that older frames are rebuilt.
+# Bumped whenever the stored tables change shape or order, so that older frames are rebuilt.
 FRAME_FORMAT = 3
 # Open-case columns change between runs: they are joined in when the frame is loaded.
 RUN_COLUMNS = {"hh": ("monitored", "in_case")}
