@@ -7,18 +7,22 @@ import datetime as dt
 import math
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from povguard.analytics.kpi import queries
 from povguard.analytics.kpi import service as kpi
 from povguard.analytics.kpi.period import period
 from povguard.cases import assistance
 from povguard.cases.enums import Category
 from povguard.cases.models import Case, Measure, MonitoringObject
 from povguard.core.errors import BadInput, NotFound
+from povguard.core.uow import refresh_statistics
 from tests.analytics import kpi_data
 from tests.cases import factories
 from tests.cases.helpers import identify, open_case
@@ -215,3 +219,46 @@ def test_grouped_children_equal_one_region_at_a_time(seeded: Session, region: st
         seeded, factories.TOWNSHIP_B_OFFICER, factories.TOWNSHIP_B, span, lake=Path("/x")
     )
     assert {child.code for child, _ in township_b} == {factories.VILLAGE_B}
+
+
+def test_kpi_queries_read_the_covering_indexes(seeded: Session, db: str) -> None:
+    """With planner statistics (refreshed after imports and migrations), SQLite answers the
+    case and object KPIs from the covering indexes, not through a single-column index."""
+    if not db.startswith("sqlite"):
+        pytest.skip("query plans are SQLite's")
+    seeded.commit()
+    refresh_statistics(db)
+    area = queries.Area(factories.COUNTY[:6], 9)
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
+    plans = {
+        "ix_cases_kpi": [
+            lambda: queries.identified_by_month(seeded, area, start, end),
+            lambda: queries.approval_days(seeded, area, start, end),
+            lambda: queries.screening_cases(seeded, area, start, end),
+        ],
+        "ix_monitoring_objects_kpi": [lambda: queries.secured(seeded, area, end)],
+    }
+    for index, calls in plans.items():
+        for call in calls:
+            statements = _statements(seeded, call)
+            for statement, parameters in statements:
+                plan = seeded.connection().exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", parameters
+                )
+                assert f"COVERING INDEX {index}" in " ".join(row[3] for row in plan)
+
+
+def _statements(session: Session, call: Callable[[], object]) -> list[tuple[str, Any]]:
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    engine = session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    assert seen
+    return seen
