@@ -70,10 +70,13 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
-    # Region lists and KPIs select by village-code prefix and read only these columns.
+    # Covering indexes of the region lists and KPIs (migration 0012 says why these columns).
     __table_args__ = (
-        Index("ix_cases_kpi", "village_code", "kind", "state", "closed_on", "received_on",
-              "returned_to_risk", "source", "rules"),
+        Index("ix_cases_region", "village_code", "state"),
+        Index("ix_cases_screening", "kind", "source", "village_code", "received_on", "state",
+              "rules"),
+        Index("ix_cases_approved", "kind", "state", "village_code", "closed_on", "received_on",
+              "returned_to_risk"),
     )  # fmt: skip
 
     steps: Mapped[list[CaseStep]] = relationship(
@@ -170,7 +173,7 @@ class MonitoringObject(Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_monitoring_objects_kpi", "village_code", "identified_on", "eliminated_on",
+        Index("ix_monitoring_objects_region", "village_code", "identified_on", "eliminated_on",
               "category", "secured_by_social_security", "household_id"),
     )  # fmt: skip
 
@@ -181,9 +184,7 @@ class Measure(Base):
     __tablename__ = "measures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    household_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("households.household_id"), index=True
-    )
+    household_id: Mapped[str] = mapped_column(String(40), ForeignKey("households.household_id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     village_code: Mapped[str] = mapped_column(String(12), index=True)
     group: Mapped[str] = mapped_column(String(20))
@@ -197,6 +198,10 @@ class Measure(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    # "Has a measure of these groups and statuses by then", per household, from the index alone.
+    __table_args__ = (
+        Index("ix_measures_household_id", "household_id", "status", "start", "group"),
+    )
 
 
 class Referral(Base):

@@ -75,30 +75,12 @@ def is_up_to_date(engine: Engine) -> bool:
     return current == set(script.get_heads())
 
 
-# Rows SQLite samples per index for its planner statistics: enough to rank the indexes, and
-# ANALYZE stays a few milliseconds per index at any size.
-SQLITE_ANALYSIS_LIMIT = 1000
-
-
-def refresh_statistics(engine: Engine) -> None:
-    """Update the query planner's table statistics (after a bulk change or a migration).
-
-    Without them SQLite picks an index by its shape alone, e.g. the single-column state index
-    over the covering index a KPI query was written for. PostgreSQL's autovacuum analyses
-    changed tables too, but only some time after a bulk import."""
-    with engine.begin() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
-        connection.exec_driver_sql("ANALYZE")
-
-
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """The process-wide engine for `url`, migrated to the newest schema on first use."""
     engine = make_engine(url)
     if not is_up_to_date(engine):
         upgrade(engine)
-        refresh_statistics(engine)
     _engines[url] = engine
     return engine
 

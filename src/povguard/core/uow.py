@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from povguard.config import get_settings
-from povguard.core import db
 from povguard.core.db import engine_for
 
 
@@ -43,8 +42,3 @@ def finish(session: Session, *, succeeded: bool) -> None:
             raise
     finally:
         session.close()
-
-
-def refresh_statistics(database_url: str | None = None) -> None:
-    """Update the planner statistics of the database (after a bulk change)."""
-    db.refresh_statistics(engine_for(database_url or get_settings().database_url))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from povguard.audit import service as audit
 from povguard.auth.principal import SYSTEM, Principal, Role
 from povguard.core.errors import BadInput
-from povguard.core.uow import refresh_statistics, unit_of_work
+from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
 from povguard.ingest import batches, bulk, changes, checks
 from povguard.ingest.lake import LakeChange, table_folder, typed
@@ -490,7 +490,6 @@ def _load(
         change.rollback()
         raise
     change.finish()
-    refresh_statistics(database_url)
     return report
 
 

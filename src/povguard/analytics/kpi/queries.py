@@ -224,7 +224,7 @@ def _monitored_on(area: Area, end: dt.date) -> list[sa.ColumnElement[bool]]:
 
 
 def _has_measure(groups: frozenset[str] | None, statuses: frozenset[str], end: dt.date) -> Any:
-    query = sa.select(Measure.id).where(
+    query = sa.select(Measure.household_id).where(
         Measure.household_id == MonitoringObject.household_id,
         Measure.status.in_(sorted(statuses)),
         Measure.start <= end,
@@ -273,7 +273,7 @@ def quality_flags(session: Session, area: Area, end: dt.date) -> dict[str, dict[
     not_cancelled = frozenset(s.value for s in MeasureStatus) - {MeasureStatus.CANCELLED.value}
     development = frozenset(g.value for g in DEVELOPMENT_GROUPS)
     capable = (
-        sa.select(Member.member_id)
+        sa.select(Member.household_id)  # a column of the index: the rows are not read
         .where(
             Member.household_id == MonitoringObject.household_id,
             Member.in_household,
