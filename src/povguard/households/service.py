@@ -237,11 +237,16 @@ def _profile_query() -> sa.Select[Any]:
         .label(f"{level.value}_name")
         for level, length in PREFIX_LENGTH.items()
     ]
-    member_columns = [column for column in Member.__table__.c if column.key != "household_id"]
-    return (
-        sa.select(Household.__table__, *region_names, *member_columns)
-        .outerjoin(Member, Member.household_id == Household.household_id)
+    # Materialized, so that the regions are looked up once rather than once per member row.
+    household = (
+        sa.select(Household.__table__, *region_names)
         .where(Household.household_id == sa.bindparam("household_id"))
+        .cte("household")
+        .prefix_with("MATERIALIZED")
+    )
+    member_columns = [column for column in Member.__table__.c if column.key != "household_id"]
+    return sa.select(household, *member_columns).outerjoin(
+        Member, Member.household_id == household.c.household_id
     )
 
 

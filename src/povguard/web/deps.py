@@ -24,7 +24,7 @@ from povguard.auth.principal import Principal, Role
 from povguard.config import Settings
 from povguard.core.db import engine_for, has_engine
 from povguard.core.errors import Forbidden
-from povguard.core.uow import finish, open_session, run_in_unit_of_work
+from povguard.core.uow import finish, open_session, run_in_unit_of_work, run_read
 from povguard.web.security import SESSION_COOKIE
 
 
@@ -97,6 +97,18 @@ class Database:
         **kwargs: P.kwargs,
     ) -> T:
         call = partial(run_in_unit_of_work, self.database_url, work, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call)
+
+    async def read(
+        self,
+        work: Callable[Concatenate[Session, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`run` for a call that reads with one statement: without a transaction (no BEGIN
+        and COMMIT round trips); a write raises WriteRefused (`core.uow.run_read`)."""
+        call = partial(run_read, self.database_url, work, *args, **kwargs)
         return await anyio.to_thread.run_sync(call)
 
 

@@ -36,4 +36,4 @@ async def get_household(
     database: DatabaseDep, principal: CurrentUser, household_id: str
 ) -> HouseholdRead:
     """One household with its members; 404 when unknown or outside the caller's scope."""
-    return await database.run(households.get, principal, household_id)
+    return await database.read(households.get, principal, household_id)
