@@ -1,12 +1,15 @@
 """API benchmark: requests per second and latency of the household profile, the household
 search and the region summary, on loopback.
 
-    .venv/bin/python bench/api.py --households 100000 [--workers 2] [--seconds 15]
+    .venv/bin/python bench/api.py --households 100000 [--workers 2] [--seconds 15] [--warmup 5]
 
 Synthesises and imports the households into PostgreSQL (a schema of its own, dropped after),
 starts `povguard serve --workers N` as its own process, and drives it with `wrk` (keep-alive
-connections, a C load generator, so the client does not steal the server's interpreter). Prints
-one JSON document. `make bench` installs wrk (Debian package).
+connections, a C load generator, so the client does not steal the server's interpreter). Each
+endpoint is first driven for --warmup seconds, unmeasured, with the same settings: a fresh
+worker's first requests open its connections and prepare its statements, which is not the
+steady state the figures describe. Prints one JSON document. `make bench` installs wrk (Debian
+package).
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ PORT = 8791
 SECRET = "bench-secret-" + "x" * 32
 COUNTY = "530124000000"
 LUA = Path(__file__).resolve().parent / "api_paths.lua"
+
+
+def _measure(pattern: str, ids: Path, token: str, seconds: int, connections: int,
+             warmup: int) -> dict[str, float]:  # fmt: skip
+    if warmup:
+        _wrk(pattern, ids, token, warmup, connections)
+    return _wrk(pattern, ids, token, seconds, connections)
 
 
 def _wrk(pattern: str, ids: Path, token: str, seconds: int, connections: int) -> dict[str, float]:
@@ -86,6 +96,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=5, help="unmeasured seconds per endpoint")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
@@ -110,15 +121,16 @@ def main() -> None:
         id_file = work / "ids.txt"
         id_file.write_text("\n".join(ids) + "\n")
         server = _serve(url, work / "lake", args.workers)
-        run = (id_file, token, args.seconds, args.connections)
+        run = (id_file, token, args.seconds, args.connections, args.warmup)
         results = {
-            "profile": _wrk("/api/v1/households/{id}", *run),
-            "search": _wrk("/api/v1/households?q={id}", *run),
-            "summary": _wrk(f"/api/v1/regions/{COUNTY}/summary", *run),
+            "profile": _measure("/api/v1/households/{id}", *run),
+            "search": _measure("/api/v1/households?q={id}", *run),
+            "summary": _measure(f"/api/v1/regions/{COUNTY}/summary", *run),
         }
         report = {"benchmark": "api", "machine": machine(), "households": args.households,
                   "workers": args.workers, "connections": args.connections,
-                  "seconds_per_endpoint": args.seconds, "results": results}  # fmt: skip
+                  "seconds_per_endpoint": args.seconds, "warmup_seconds": args.warmup,
+                  "results": results}  # fmt: skip
         print(json.dumps(report, indent=2))
     finally:
         if server is not None:

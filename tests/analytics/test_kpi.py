@@ -7,16 +7,19 @@ import datetime as dt
 import math
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from povguard.analytics.kpi import queries
 from povguard.analytics.kpi import service as kpi
 from povguard.analytics.kpi.period import period
 from povguard.cases import assistance
-from povguard.cases.enums import Category
+from povguard.cases.enums import CaseKind, CaseState, Category
 from povguard.cases.models import Case, Measure, MonitoringObject
 from povguard.core.errors import BadInput, NotFound
 from tests.analytics import kpi_data
@@ -215,3 +218,54 @@ def test_grouped_children_equal_one_region_at_a_time(seeded: Session, region: st
         seeded, factories.TOWNSHIP_B_OFFICER, factories.TOWNSHIP_B, span, lake=Path("/x")
     )
     assert {child.code for child, _ in township_b} == {factories.VILLAGE_B}
+
+
+def test_kpi_queries_read_the_covering_indexes(seeded: Session, db: str) -> None:
+    """SQLite answers the case and object KPIs from their covering indexes (without planner
+    statistics, which SQLite has only after an ANALYZE), not through a single-column index."""
+    if not db.startswith("sqlite"):
+        pytest.skip("query plans are SQLite's")
+    area = queries.Area(factories.COUNTY[:6], 9)
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
+    plans = {
+        "ix_cases_approved": [
+            lambda: queries.identified_by_month(seeded, area, start, end),
+            lambda: queries.approval_days(seeded, area, start, end),
+            lambda: queries.count_approved(
+                seeded, CaseKind.ELIMINATION, CaseState.ELIMINATED, area, end
+            ),
+        ],
+        "ix_cases_screening": [lambda: queries.screening_cases(seeded, area, start, end)],
+        "ix_cases_region": [lambda: queries.cases_by_state(seeded, area)],
+        "ix_monitoring_objects_region": [lambda: queries.secured(seeded, area, end)],
+        "ix_members_household_id": [lambda: queries.quality_flags(seeded, area, end)],
+        "ix_measures_household_id": [lambda: queries.assistance_coverage(seeded, area, end)],
+    }
+    for index, calls in plans.items():
+        for call in calls:
+            assert f"COVERING INDEX {index}" in _plans(seeded, call)
+
+
+def _plans(session: Session, call: Callable[[], object]) -> str:
+    """SQLite's query plans of the statements `call` runs, as one text."""
+    steps = []
+    for statement, parameters in _statements(session, call):
+        plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        steps.extend(row[3] for row in plan)
+    return " ".join(steps)
+
+
+def _statements(session: Session, call: Callable[[], object]) -> list[tuple[str, Any]]:
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    engine = session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    assert seen
+    return seen

@@ -204,43 +204,45 @@ def test_a_remembered_token_is_trusted_for_a_few_seconds_and_never_past_its_expi
     user = new_user(session)
     token = service.issue_token(session, user, secret_key=SECRET, purpose="api")
     check = {"secret_key": SECRET, "purpose": "api"}
+    engine = session.get_bind().engine
     assert service.verify_token(session, token, **check) == user
-    assert service.recently_verified(session, token, **check) is None  # not asked to remember
+    assert service.recently_verified(engine, token, **check) is None  # not asked to remember
     assert service.verify_token(session, token, remember=True, **check) == user
-    assert service.recently_verified(session, token, **check) == user
-    assert service.recently_verified(session, token, secret_key=SECRET, purpose="session") is None
+    assert service.recently_verified(engine, token, **check) == user
+    assert service.recently_verified(engine, token, secret_key=SECRET, purpose="session") is None
     stored = session.get(User, user.id)
     assert stored is not None
     stored.active = False  # by another process: this one learns it within the TTL
     session.commit()
-    assert service.recently_verified(session, token, **check) == user
+    assert service.recently_verified(engine, token, **check) == user
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now + service.VERIFIED_TOKEN_TTL)
-    assert service.recently_verified(session, token, **check) is None
+    assert service.recently_verified(engine, token, **check) is None
 
     monkeypatch.undo()
     stored.active = True
     session.commit()
     assert service.verify_token(session, token, max_age=2, remember=True, **check) == user
     monkeypatch.setattr(time, "time", lambda: now + 3)  # past the token's age limit
-    assert service.recently_verified(session, token, **check) is None
+    assert service.recently_verified(engine, token, **check) is None
 
 
 def test_a_user_changed_here_is_checked_again_once_committed(session: Session) -> None:
     user = new_user(session)
     check = {"secret_key": SECRET, "purpose": "api"}
+    engine = session.get_bind().engine
     token = service.issue_token(session, user, **check)
     assert service.verify_token(session, token, remember=True, **check) == user
     service.change_user(session, user.id, region_code=factories.TOWNSHIP_B)
-    assert service.recently_verified(session, token, **check) == user  # not yet committed
+    assert service.recently_verified(engine, token, **check) == user  # not yet committed
     session.commit()
-    assert service.recently_verified(session, token, **check) is None
+    assert service.recently_verified(engine, token, **check) is None
     moved = service.verify_token(session, token, remember=True, **check)
     assert moved is not None and moved.region_code == factories.TOWNSHIP_B
 
     service.set_password(session, user.id, "another good password", must_change=False)
     session.commit()
-    assert service.recently_verified(session, token, **check) is None
+    assert service.recently_verified(engine, token, **check) is None
     assert service.verify_token(session, token, **check) is None
 
 

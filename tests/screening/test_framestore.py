@@ -8,12 +8,16 @@ from pathlib import Path
 
 import polars as pl
 import yaml
+from hypothesis import HealthCheck, given, settings
 
 from povguard.screening import framestore
+from povguard.screening.clues import CLUE_COLUMNS
 from povguard.screening.lake import table_folder
 from povguard.screening.service import screen_folder, screen_lake
 from tests.conftest import EXAMPLES
+from tests.screening.builders import Dataset
 from tests.screening.lake_util import dataset_to_lake
+from tests.screening.test_reference_property import D, datasets
 
 DATASET = EXAMPLES / "screening-yunnan-2024"
 AS_OF = dt.date(2024, 7, 15)
@@ -77,3 +81,12 @@ def test_provinces_are_screened_one_by_one_with_the_same_result(tmp_path: Path) 
     assert guizhou.clues["rules"].to_list() == direct["rules"].to_list()
     assert set(county.clues["village_code"].str.slice(0, 6)) == {"520129"}
     assert county.households == 442
+
+
+@given(datasets())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_run_from_the_stored_frame_equals_one_from_the_files(dataset: Dataset) -> None:
+    folder = dataset.write()
+    lake = dataset_to_lake(folder, folder.parent / f"{folder.name}-lake")
+    from_lake = screen_lake(lake, D).clues.select(CLUE_COLUMNS)
+    assert from_lake.equals(screen_folder(folder, D).clues.select(CLUE_COLUMNS))

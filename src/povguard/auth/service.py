@@ -9,11 +9,13 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +46,7 @@ ROLE_LEVEL = {Role.CADRE: Level.VILLAGE, Role.TOWNSHIP: Level.TOWNSHIP, Role.COU
 _hasher = PasswordHasher()
 # Digest of (database, secret key, purpose, token) → (user, time.time() after which to re-check)
 _verified: dict[bytes, tuple[UserRead, float]] = {}
+_database_names: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
 # Verified against when the username is unknown, so that both paths take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
 
@@ -255,16 +258,18 @@ def verify_token(
     user = UserRead.model_validate(row._mapping)
     if remember:
         deadline = min(now + VERIFIED_TOKEN_TTL, issued.timestamp() + max_age)
-        _remember(_verified_key(session, token, secret_key, purpose), user, deadline)
+        engine = session.get_bind().engine
+        _remember(_verified_key(engine, token, secret_key, purpose), user, deadline)
     return user
 
 
 def recently_verified(
-    session: Session, token: str, *, secret_key: str, purpose: str
+    engine: Engine, token: str, *, secret_key: str, purpose: str
 ) -> UserRead | None:
-    """The user of a token `verify_token(..., remember=True)` accepted less than
-    VERIFIED_TOKEN_TTL seconds ago (and not yet expired), without reading the database."""
-    key = _verified_key(session, token, secret_key, purpose)
+    """The user of a token `verify_token(..., remember=True)` accepted on `engine`'s database
+    less than VERIFIED_TOKEN_TTL seconds ago (and not yet expired), without reading the
+    database (so without a session: callers check it before opening one)."""
+    key = _verified_key(engine, token, secret_key, purpose)
     entry = _verified.get(key)
     if entry is None:
         return None
@@ -285,10 +290,18 @@ def _forget_verified_tokens(_session: Session) -> None:
     _verified.clear()
 
 
-def _verified_key(session: Session, token: str, secret_key: str, purpose: str) -> bytes:
+def _verified_key(engine: Engine, token: str, secret_key: str, purpose: str) -> bytes:
     # A digest rather than the token: the process does not keep bearer tokens in memory.
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    return hashlib.sha256("\0".join((database, secret_key, purpose, token)).encode()).digest()
+    parts = (_database_name(engine), secret_key, purpose, token)
+    return hashlib.sha256("\0".join(parts).encode()).digest()
+
+
+def _database_name(engine: Engine) -> str:
+    # Rendered once per engine: hashing or rendering a URL costs more than the rest of the key.
+    name = _database_names.get(engine)
+    if name is None:
+        name = _database_names[engine] = engine.url.render_as_string(hide_password=True)
+    return name
 
 
 def _remember(key: bytes, user: UserRead, deadline: float) -> None:

@@ -118,6 +118,11 @@ def labour_capable(members: Iterable[tuple[str, bool]]) -> bool:
     return any(in_household and labour in LABOUR_CAPABLE for labour, in_household in members)
 
 
+def eliminated_early(identified_on: dt.date, eliminated_on: dt.date) -> bool:
+    """Eliminated within EARLY_ELIMINATION_MONTHS of its identification (a §7 quality flag)."""
+    return eliminated_on <= add_months(identified_on, EARLY_ELIMINATION_MONTHS)
+
+
 @dataclass(frozen=True)
 class ObjectFacts:
     """One monitoring object as the data-quality flags see it."""
@@ -139,7 +144,7 @@ def quality_flags(obj: ObjectFacts) -> list[str]:
         income, line = obj.pc_income_at_elimination, obj.line
         if income is not None and line is not None and income < line:
             flags.append("eliminated_below_line")
-        if obj.eliminated_on <= add_months(obj.identified_on, EARLY_ELIMINATION_MONTHS):
+        if eliminated_early(obj.identified_on, obj.eliminated_on):
             flags.append("eliminated_within_2_months")
     elif obj.labour_capable and obj.development_measures == 0:
         flags.append("no_development_measure")

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -35,7 +36,7 @@ class Case(Base):
         String(40), ForeignKey("households.household_id"), index=True
     )
     # The household's village when the case was opened: lists filter on its prefix in SQL.
-    village_code: Mapped[str] = mapped_column(String(12), index=True)
+    village_code: Mapped[str] = mapped_column(String(12))
     kind: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(24))
     state: Mapped[str] = mapped_column(String(32), index=True)
@@ -69,6 +70,14 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    # Covering indexes of the region lists and KPIs (migration 0012 says why these columns).
+    __table_args__ = (
+        Index("ix_cases_region", "village_code", "state"),
+        Index("ix_cases_screening", "kind", "source", "village_code", "received_on", "state",
+              "rules"),
+        Index("ix_cases_approved", "kind", "state", "village_code", "closed_on", "received_on",
+              "returned_to_risk"),
+    )  # fmt: skip
 
     steps: Mapped[list[CaseStep]] = relationship(
         back_populates="case", order_by="CaseStep.id", cascade="all, delete-orphan"
@@ -149,7 +158,7 @@ class MonitoringObject(Base):
     household_id: Mapped[str] = mapped_column(
         String(40), ForeignKey("households.household_id"), primary_key=True
     )
-    village_code: Mapped[str] = mapped_column(String(12), index=True)
+    village_code: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12), index=True)  # monitored | eliminated
     category: Mapped[str] = mapped_column(String(20))
     causes: Mapped[list[str]] = mapped_column(JSON)
@@ -163,6 +172,10 @@ class MonitoringObject(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_monitoring_objects_region", "village_code", "identified_on", "eliminated_on",
+              "category", "secured_by_social_security", "household_id"),
+    )  # fmt: skip
 
 
 class Measure(Base):
@@ -171,9 +184,7 @@ class Measure(Base):
     __tablename__ = "measures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    household_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("households.household_id"), index=True
-    )
+    household_id: Mapped[str] = mapped_column(String(40), ForeignKey("households.household_id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     village_code: Mapped[str] = mapped_column(String(12), index=True)
     group: Mapped[str] = mapped_column(String(20))
@@ -187,6 +198,10 @@ class Measure(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    # "Has a measure of these groups and statuses by then", per household, from the index alone.
+    __table_args__ = (
+        Index("ix_measures_household_id", "household_id", "status", "start", "group"),
+    )
 
 
 class Referral(Base):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
 from povguard.config import get_settings
-from povguard.core.db import engine_for
+from povguard.core.db import engine_for, reader_for
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @contextmanager
@@ -21,6 +25,32 @@ def unit_of_work(database_url: str | None = None) -> Iterator[Session]:
         finish(session, succeeded=False)
         raise
     finish(session, succeeded=True)
+
+
+def run_in_unit_of_work(
+    database_url: str,
+    work: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """`work(session, *args, **kwargs)` in a unit of work of its own."""
+    with unit_of_work(database_url) as session:
+        return work(session, *args, **kwargs)
+
+
+def run_read(
+    database_url: str,
+    work: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """`work(session, *args, **kwargs)` for a call that only reads, without a transaction
+    (`reader_for`): each statement sees what was committed when it started, so this suits
+    a call that reads with one statement; any write raises WriteRefused."""
+    with Session(reader_for(database_url), expire_on_commit=False) as session:
+        return work(session, *args, **kwargs)
 
 
 def open_session(database_url: str) -> Session:

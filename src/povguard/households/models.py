@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from povguard.core.db import Base
@@ -28,9 +28,7 @@ class Member(Base):
     __tablename__ = "members"
 
     member_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    household_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("households.household_id"), index=True
-    )
+    household_id: Mapped[str] = mapped_column(String(40), ForeignKey("households.household_id"))
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(1))
@@ -39,3 +37,6 @@ class Member(Base):
     labour: Mapped[str] = mapped_column(String(8))
     health: Mapped[str] = mapped_column(String(10))
     in_household: Mapped[bool] = mapped_column(Boolean)
+
+    # Also answers "has a labour-capable member in the household" from the index alone.
+    __table_args__ = (Index("ix_members_household_id", "household_id", "in_household", "labour"),)

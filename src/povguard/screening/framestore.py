@@ -19,8 +19,8 @@ from povguard.screening.frame import FRAME, INPUT_TYPES
 from povguard.screening.lake import fingerprint, locate_lake
 
 MANIFEST = "manifest.json"
-# Bumped whenever the stored tables change shape, so that older frames are rebuilt.
-FRAME_FORMAT = 2
+# Bumped whenever the stored tables change shape or order, so that older frames are rebuilt.
+FRAME_FORMAT = 3
 # Open-case columns change between runs: they are joined in when the frame is loaded.
 RUN_COLUMNS = {"hh": ("monitored", "in_case")}
 
@@ -38,10 +38,28 @@ def stored_columns(table: str) -> tuple[str, ...]:
 KEYS = "SELECT hh AS hid, CAST(row_number() OVER (ORDER BY hh) AS BIGINT) AS k FROM hh"
 
 
+# Stored row order. A run reads only the Parquet row groups whose statistics can match its
+# filters, so the feeds whose rules keep few rows (this year's non-enrolled insurance rows,
+# the unemployed, school dropouts) are ordered by those columns first; then by household, so
+# that the per-household aggregates see each household's rows together (the "latest record"
+# feeds come out of their window function in person order otherwise).
+ORDER = {
+    "f_insurance": ("year", "enrolled", "hh"),
+    "f_employment": ("status", "hh"),
+    "f_education": ("status", "hh"),
+    "f_housing": ("hh",),
+    "f_water": ("hh",),
+}
+
+
 def _stored_select(table: str) -> str:
     columns = ["k.k AS hh" if column == "hh" else f"t.{column}" for column in stored_columns(table)]
     join = "JOIN" if table == "hh" else "LEFT JOIN"
-    return f"SELECT {', '.join(columns)} FROM {table} t {join} keys k ON k.hid = t.hh"
+    query = f"SELECT {', '.join(columns)} FROM {table} t {join} keys k ON k.hid = t.hh"
+    if table in ORDER:
+        order = ("k.k" if column == "hh" else f"t.{column}" for column in ORDER[table])
+        query += " ORDER BY " + ", ".join(order)
+    return query
 
 
 def _fresh(folder: Path, expected: str) -> bool:

@@ -2,26 +2,29 @@
 
 API routes authenticate with a bearer token (`CurrentUser`); page routes with the signed
 session cookie (`PageUser`, which sends a browser to /login instead of answering 401).
+A route either takes the request's session (`SessionDep`) or hands its service call to
+`DatabaseDep`, which runs it in a unit of work of its own in one worker-thread hop.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from povguard.auth import service as auth_service
 from povguard.auth.principal import Principal, Role
 from povguard.config import Settings
-from povguard.core.db import has_engine
+from povguard.core.db import engine_for, has_engine
 from povguard.core.errors import Forbidden
-from povguard.core.uow import finish, open_session
+from povguard.core.uow import finish, open_session, run_in_unit_of_work, run_read
 from povguard.web.security import SESSION_COOKIE
 
 
@@ -34,6 +37,8 @@ class PasswordChangeRequired(Exception):
 
 
 PASSWORD_CHANGE_PATH = "/account/password"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 async def get_settings_of(request: Request) -> Settings:  # no I/O: no thread hop
@@ -64,6 +69,9 @@ async def get_session(settings: SettingsDep) -> AsyncIterator[Session]:
 
 
 async def _end(session: Session, *, succeeded: bool) -> None:
+    if not session.in_transaction():  # never used (or already ended): nothing to send
+        session.close()
+        return
     # A limiter of its own, as FastAPI ends sync dependencies: when every shared worker thread
     # waits for a pooled connection, connections come back only through here.
     ending = partial(finish, session, succeeded=succeeded)
@@ -72,25 +80,69 @@ async def _end(session: Session, *, succeeded: bool) -> None:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
+
+class Database:
+    """Runs a service call in a unit of work of its own on a worker thread: the session opens,
+    the call runs and the transaction commits (rolls back on an error) in one thread hop,
+    where `SessionDep` takes two (the route's call, then the session's end)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    async def run(
+        self,
+        work: Callable[Concatenate[Session, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        call = partial(run_in_unit_of_work, self.database_url, work, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call)
+
+    async def read(
+        self,
+        work: Callable[Concatenate[Session, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`run` for a call that reads with one statement: without a transaction (no BEGIN
+        and COMMIT round trips); a write raises WriteRefused (`core.uow.run_read`)."""
+        call = partial(run_read, self.database_url, work, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call)
+
+
+async def get_database(settings: SettingsDep) -> Database:
+    return Database(settings.database_url)
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+async def _engine(database_url: str) -> Engine:
+    if has_engine(database_url):
+        return engine_for(database_url)
+    return await run_in_threadpool(engine_for, database_url)  # built with a migration check
+
+
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 async def current_user(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(bearer)],
 ) -> Principal:
     """The API caller named by a valid bearer token (read from the database at most every
-    VERIFIED_TOKEN_TTL seconds per token and server process)."""
+    VERIFIED_TOKEN_TTL seconds per token and server process, in a unit of work of its own)."""
     if not token:
         raise LoginRequired("missing bearer token")
     secret_key = settings.secret_key
-    user = auth_service.recently_verified(session, token, secret_key=secret_key, purpose="api")
+    engine = await _engine(settings.database_url)
+    user = auth_service.recently_verified(engine, token, secret_key=secret_key, purpose="api")
     if user is None:
-        user = await run_in_threadpool(
+        user = await Database(settings.database_url).run(
             auth_service.verify_token,
-            session,
             token,
             secret_key=secret_key,
             purpose="api",

@@ -29,6 +29,7 @@ from povguard.cases.enums import (
     MeasureStatus,
 )
 from povguard.cases.models import Case, Measure, MonitoringObject
+from povguard.core.sqlfunctions import days_between
 from povguard.households.models import Household, Member
 from povguard.regions.codes import prefix_end
 from povguard.regions.models import Region
@@ -162,16 +163,23 @@ def count_approved(
 def approval_days(
     session: Session, area: Area, start: dt.date, end: dt.date
 ) -> dict[str, list[int]]:
-    """Days from clue to county approval of the identifications approved in the period."""
+    """Days from clue to county approval of the identifications approved in the period, sorted
+    (the database counts the cases per number of days; a few dozen rows per area)."""
     conditions = _approved(CaseKind.IDENTIFICATION, CaseState.MONITORING_OBJECT, area)
-    query = sa.select(area.key(Case.village_code), Case.received_on, Case.closed_on).where(
-        *conditions, Case.closed_on >= start, Case.closed_on <= end
+    key = area.key(Case.village_code)
+    days = days_between(Case.received_on, Case.closed_on).label("days")
+    query = (
+        sa.select(key, days, sa.func.count())
+        .where(*conditions, Case.closed_on >= start, Case.closed_on <= end)
+        .group_by(key, days)
     )
-    days: dict[str, list[int]] = defaultdict(list)
-    for area_key, received, closed in session.execute(query):
-        if closed:
-            days[str(area_key)].append((closed - received).days)
-    return {area_key: sorted(values) for area_key, values in days.items()}
+    counted: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for area_key, n_days, n in session.execute(query):
+        counted[str(area_key)].append((int(n_days), int(n)))
+    return {
+        area_key: [d for d, n in sorted(pairs) for _ in range(n)]
+        for area_key, pairs in counted.items()
+    }
 
 
 def cases_by_state(session: Session, area: Area) -> dict[str, dict[str, int]]:
@@ -189,18 +197,24 @@ def cases_by_state(session: Session, area: Area) -> dict[str, dict[str, int]]:
 
 def screening_cases(
     session: Session, area: Area, start: dt.date, end: dt.date
-) -> dict[str, list[tuple[str, str]]]:
-    """(rules, state) of the identification cases from screening received in the period."""
-    query = sa.select(area.key(Case.village_code), Case.rules, Case.state).where(
-        Case.kind == CaseKind.IDENTIFICATION.value,
-        Case.source == CaseSource.SCREENING.value,
-        area.inside(Case.village_code),
-        Case.received_on >= start,
-        Case.received_on <= end,
+) -> dict[str, list[tuple[str, str, int]]]:
+    """(rules, state, count) of the identification cases from screening received in the
+    period."""
+    key = area.key(Case.village_code)
+    query = (
+        sa.select(key, Case.rules, Case.state, sa.func.count())
+        .where(
+            Case.kind == CaseKind.IDENTIFICATION.value,
+            Case.source == CaseSource.SCREENING.value,
+            area.inside(Case.village_code),
+            Case.received_on >= start,
+            Case.received_on <= end,
+        )
+        .group_by(key, Case.rules, Case.state)
     )
-    result: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for area_key, rules, state in session.execute(query):
-        result[str(area_key)].append((rules or "", state))
+    result: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for area_key, rules, state, n in session.execute(query):
+        result[str(area_key)].append((rules or "", state, int(n)))
     return result
 
 
@@ -210,7 +224,7 @@ def _monitored_on(area: Area, end: dt.date) -> list[sa.ColumnElement[bool]]:
 
 
 def _has_measure(groups: frozenset[str] | None, statuses: frozenset[str], end: dt.date) -> Any:
-    query = sa.select(Measure.id).where(
+    query = sa.select(Measure.household_id).where(
         Measure.household_id == MonitoringObject.household_id,
         Measure.status.in_(sorted(statuses)),
         Measure.start <= end,
@@ -232,24 +246,34 @@ def assistance_coverage(session: Session, area: Area, end: dt.date) -> dict[str,
 QUALITY_FLAGS = ("eliminated_below_line", "eliminated_within_2_months", "no_development_measure")
 
 
+def _elimination_flags(session: Session, area: Area, end: dt.date) -> dict[str, Counter[str]]:
+    """Flags of the objects eliminated by `end`, counted per pair of dates (identification,
+    elimination): the database compares income and line, Python the months between."""
+    key = area.key(MonitoringObject.village_code)
+    income, line = MonitoringObject.pc_income_at_elimination, MonitoringObject.line_at_elimination
+    below = sa.func.sum(sa.case((income < line, 1), else_=0))
+    dates = (MonitoringObject.identified_on, MonitoringObject.eliminated_on)
+    query = (
+        sa.select(key, *dates, sa.func.count(), below)
+        .where(*_objects_by_end(area, end), MonitoringObject.eliminated_on <= end)
+        .group_by(key, *dates)
+    )
+    flags: dict[str, Counter[str]] = defaultdict(Counter)
+    for area_key, identified_on, eliminated_on, n, n_below in session.execute(query):
+        counter = flags[str(area_key)]
+        counter["eliminated_below_line"] += int(n_below or 0)
+        if elimination.eliminated_early(identified_on, eliminated_on):
+            counter["eliminated_within_2_months"] += int(n)
+    return flags
+
+
 def quality_flags(session: Session, area: Area, end: dt.date) -> dict[str, dict[str, int]]:
     """SPEC §7 data-quality flags of the objects on `end` (the rules of cases.elimination)."""
-    flags: dict[str, Counter[str]] = defaultdict(Counter)
-    eliminated = sa.select(
-        area.key(MonitoringObject.village_code),
-        MonitoringObject.identified_on,
-        MonitoringObject.eliminated_on,
-        MonitoringObject.pc_income_at_elimination,
-        MonitoringObject.line_at_elimination,
-    ).where(*_objects_by_end(area, end), MonitoringObject.eliminated_on <= end)
-    for area_key, identified_on, eliminated_on, income, line in session.execute(eliminated):
-        dates = (identified_on, eliminated_on)
-        facts = elimination.ObjectFacts("", "", *dates, income, line, False, 0)
-        flags[str(area_key)].update(elimination.quality_flags(facts))
+    flags = _elimination_flags(session, area, end)
     not_cancelled = frozenset(s.value for s in MeasureStatus) - {MeasureStatus.CANCELLED.value}
     development = frozenset(g.value for g in DEVELOPMENT_GROUPS)
     capable = (
-        sa.select(Member.member_id)
+        sa.select(Member.household_id)  # a column of the index: the rows are not read
         .where(
             Member.household_id == MonitoringObject.household_id,
             Member.in_household,
@@ -262,8 +286,9 @@ def quality_flags(session: Session, area: Area, end: dt.date) -> dict[str, dict[
         sa.select(key, sa.func.count())
         .where(
             *_monitored_on(area, end),
-            capable,
+            # The measures are far fewer than the members: looked up first.
             sa.not_(_has_measure(development, not_cancelled, end)),
+            capable,
         )
         .group_by(key)
     )

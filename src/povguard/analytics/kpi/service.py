@@ -122,14 +122,14 @@ def latest_clues(
 
 
 def _rules(
-    clues_by_rule: dict[str, int], households: int, cases: list[tuple[str, str]]
+    clues_by_rule: dict[str, int], households: int, cases: list[tuple[str, str, int]]
 ) -> list[RuleKpi]:
     cited: Counter[str] = Counter()
     approved: Counter[str] = Counter()
-    for rules, state in cases:
+    for rules, state, count in cases:
         for rule in filter(None, rules.split(";")):
-            cited[rule] += 1
-            approved[rule] += state == CaseState.MONITORING_OBJECT.value
+            cited[rule] += count
+            approved[rule] += count if state == CaseState.MONITORING_OBJECT.value else 0
     return [
         RuleKpi(
             rule=rule.code,
@@ -172,7 +172,7 @@ class _Figures:
     eliminations: dict[str, int]
     coverage: dict[str, tuple[int, int]]
     flags: dict[str, dict[str, int]]
-    screening: dict[str, list[tuple[str, str]]]
+    screening: dict[str, list[tuple[str, str, int]]]
 
 
 def _figures(session: Session, area: queries.Area, period: Period) -> _Figures:

@@ -20,7 +20,7 @@ from povguard.cases.schemas import CaseCreate, CaseRead, MeasureCreate, MeasureR
 from povguard.config import Settings
 from povguard.screening import runs
 from povguard.screening.lake import lake_policy
-from povguard.web.deps import CurrentUser, SessionDep, SettingsDep
+from povguard.web.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
 from povguard.web.errors import api_errors
 
 # Bounded, so that an id no database integer can hold is a 422 rather than a driver error.
@@ -104,8 +104,8 @@ def add_measure(
 
 @router.get("/regions/{code}/summary", response_model=RegionSummary,
             responses=api_errors(400, 401, 404))  # fmt: skip
-def summary(
-    code: str, session: SessionDep, settings: SettingsDep, principal: CurrentUser
+async def summary(
+    code: str, database: DatabaseDep, settings: SettingsDep, principal: CurrentUser
 ) -> RegionSummary:
     """Objects by category, cause and status; cases; overdue cases; clues of the latest run."""
-    return region_summary(session, principal, code, lake=settings.lake)
+    return await database.run(region_summary, principal, code, lake=settings.lake)

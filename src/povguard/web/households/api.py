@@ -8,15 +8,15 @@ from fastapi import APIRouter, Query
 
 from povguard.households import service as households
 from povguard.households.schemas import HouseholdPage, HouseholdRead
-from povguard.web.deps import CurrentUser, SessionDep
+from povguard.web.deps import CurrentUser, DatabaseDep
 from povguard.web.errors import api_errors
 
 router = APIRouter(prefix="/api/v1/households", tags=["households"])
 
 
 @router.get("", response_model=HouseholdPage, responses=api_errors(400, 401, 404, 422))
-def list_households(
-    session: SessionDep,
+async def list_households(
+    database: DatabaseDep,
     principal: CurrentUser,
     region: Annotated[str | None, Query(description="12-digit region code in scope")] = None,
     q: Annotated[
@@ -26,10 +26,14 @@ def list_households(
     size: Annotated[int, Query(ge=1, le=households.MAX_PAGE_SIZE)] = 20,
 ) -> HouseholdPage:
     """Households in the caller's scope, personal data masked by role."""
-    return households.search(session, principal, q=q, region=region, page=page, size=size)
+    return await database.run(
+        households.search, principal, q=q, region=region, page=page, size=size
+    )
 
 
 @router.get("/{household_id}", response_model=HouseholdRead, responses=api_errors(401, 404))
-def get_household(session: SessionDep, principal: CurrentUser, household_id: str) -> HouseholdRead:
+async def get_household(
+    database: DatabaseDep, principal: CurrentUser, household_id: str
+) -> HouseholdRead:
     """One household with its members; 404 when unknown or outside the caller's scope."""
-    return households.get(session, principal, household_id)
+    return await database.read(households.get, principal, household_id)
