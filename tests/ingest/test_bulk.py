@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from povguard.core.db import engine_for
-from povguard.households.models import Household
+from povguard.households.models import Household, Member
 from povguard.ingest import bulk
 from povguard.regions.models import Region
 
@@ -47,9 +47,27 @@ def _households(count: int, status: str = "ordinary") -> pl.DataFrame:
     )
 
 
-def _indexes(database_url: str) -> set[str]:
+def _members(count: int) -> pl.DataFrame:
+    """`count` members of household H0000000, ID numbers 1 … count (not checked here)."""
+    return pl.DataFrame(
+        {
+            "member_id": [f"M{i:07d}" for i in range(count)],
+            "household_id": ["H0000000"] * count,
+            "id_number": [f"{i:018d}" for i in range(count)],
+            "name": ["某人"] * count,
+            "sex": ["F"] * count,
+            "birth_date": [dt.date(1980, 1, 1)] * count,
+            "relation": ["child"] * count,
+            "labour": ["none"] * count,
+            "health": ["healthy"] * count,
+            "in_household": [True] * count,
+        }
+    )
+
+
+def _indexes(database_url: str, table: str = "households") -> set[str]:
     inspector = sa.inspect(engine_for(database_url))
-    return {index["name"] or "" for index in inspector.get_indexes("households")}
+    return {index["name"] or "" for index in inspector.get_indexes(table)}
 
 
 def _constraints(database_url: str) -> dict[str, list[object]]:
@@ -108,3 +126,22 @@ def test_a_failed_load_leaves_rows_and_indexes_as_they_were(database_url: str) -
     assert _indexes(database_url) == before
     with Session(engine_for(database_url)) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Household)) == 0
+
+
+def test_a_large_load_still_refuses_an_id_number_twice(database_url: str) -> None:
+    """The unique ID-number index dropped for a large load is checked when it is rebuilt;
+    the failed load keeps the index."""
+    before = _indexes(database_url, "members")
+    twice = _members(12_000).with_columns(
+        pl.when(pl.col("member_id") == "M0011999").then(pl.lit(f"{7:018d}"))
+        .otherwise(pl.col("id_number")).alias("id_number")
+    )  # fmt: skip
+    with (
+        pytest.raises(Exception, match="(?i)unique|duplicate"),
+        Session(engine_for(database_url)) as session,
+    ):
+        _regions(session)
+        bulk.upsert(session, Household, _households(1), "household_id")
+        bulk.upsert(session, Member, twice, "member_id")
+        session.commit()
+    assert _indexes(database_url, "members") == before and "ix_members_id_number" in before

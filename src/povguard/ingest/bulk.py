@@ -7,10 +7,11 @@ temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO UPDATE`.
 values in the forms SQLAlchemy stores (ISO dates, 0/1 booleans), so ORM reads see exactly what
 an ORM write would have stored; a plain `INSERT` into an empty table.
 
-A large load (more rows coming in than stored) builds secondary indexes afterwards instead of
-row by row; on PostgreSQL it also re-adds the foreign keys and the unique constraints no
-foreign key depends on, each checked in one pass over the table instead of per row. Every
-change is inside the import's transaction, so the schema after commit or rollback is the same.
+A large load (more rows coming in than stored) builds secondary indexes (plain and unique)
+afterwards instead of row by row; on PostgreSQL it also re-adds the foreign keys and the
+unique constraints no foreign key depends on, each checked in one pass over the table instead
+of per row. Every change is inside the import's transaction, so the schema after commit or
+rollback is the same.
 """
 
 from __future__ import annotations
@@ -156,9 +157,10 @@ def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, ke
 
 
 def _drop_secondary_indexes(cursor: Any, name: str) -> list[str]:
-    """Drops the table's plain indexes (building an index once is about three times cheaper
-    than maintaining it row by row). DDL is transactional in SQLite, so a failed import
-    leaves them as they were. Returns the statements that rebuild them."""
+    """Drops the table's named indexes, plain or unique (building an index once is about
+    three times cheaper than maintaining it row by row; a unique one is checked when it is
+    rebuilt). The primary key's cannot be dropped. DDL is transactional in SQLite, so a failed
+    import leaves them as they were. Returns the statements that rebuild them."""
     indexes = cursor.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
         "AND sql IS NOT NULL",
