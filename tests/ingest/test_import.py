@@ -274,3 +274,24 @@ def test_income_overlapping_a_stored_period_is_refused(
     assert (error["line"], error["column"]) == (2, "period_start")
     assert error["reason"] == "overlaps the period starting 2024-01 (already stored)"
     assert _lake_state(lake) == before
+
+
+def test_registry_rows_in_any_order_are_stored_alike(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    """Households and members are stored in key order whatever the file's order; what is
+    stored is the same."""
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(DATASET, shuffled)
+    for name in ("households", "members"):
+        frame = pl.read_csv(DATASET / f"{name}.csv", infer_schema=False)
+        frame.sample(fraction=1.0, shuffle=True, seed=3).write_csv(shuffled / f"{name}.csv")
+    import_dataset(shuffled, lake=lake, database_url=database_url)
+    if database_url.startswith("sqlite"):  # rowids: the order of insertion
+        with engine_for(database_url).connect() as connection:
+            query = sa.text("SELECT member_id FROM members ORDER BY rowid")
+            stored = [row[0] for row in connection.execute(query)]
+        assert len(stored) == 3281 and stored == sorted(stored)
+    state = _db_state(database_url)
+    import_dataset(DATASET, lake=tmp_path / "lake-ordered", database_url=database_url)
+    assert _db_state(database_url) == state

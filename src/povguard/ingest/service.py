@@ -289,12 +289,15 @@ REGISTRY_MODELS: dict[str, tuple[Any, str]] = {
 }  # fmt: skip
 
 
-def _registry_frame(spill: TypedFiles, name: str) -> pl.DataFrame:
-    """A registry file's typed rows; regions parents first."""
+def _registry_frame(spill: TypedFiles, name: str, key: str) -> pl.DataFrame:
+    """A registry file's typed rows: regions parents first, the others in key order (the
+    primary key's B-tree fills several times faster in order than at random)."""
     frame = spill.get(name)
     if name == "regions":
         order = pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int8)
         frame = frame.sort(order, maintain_order=True)
+    elif not frame[key].is_sorted():
+        frame = frame.sort(key)
     return frame
 
 
@@ -311,7 +314,7 @@ def _store_registry(
         progress("store", "", 0, len(names))
     for done, name in enumerate(names, start=1):
         model, key = REGISTRY_MODELS[name]
-        frame = _registry_frame(spill, name)
+        frame = _registry_frame(spill, name, key)
         stored_keys = validated.stored[name][key]
         if name in changes.ENTITY and stored_keys.len():  # only stored rows can change
             replacing = frame.filter(pl.col(key).is_in(stored_keys.implode()))
