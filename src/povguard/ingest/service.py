@@ -350,16 +350,19 @@ def _maps(
     return households, people
 
 
-def _with_province(
-    name: str, frame: pl.DataFrame, households: pl.DataFrame, people: pl.DataFrame
-) -> pl.DataFrame:
-    """Adds `province` (2 digits, null when the row points at nobody known) and, for a
-    person-keyed feed, the person's `household_id`. Only the key columns are joined: the
-    frame's own columns are kept as they are, not copied."""
+def _with_household(name: str, frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """A person-keyed feed with each person's `household_id` (null when unknown) added."""
+    if FILES[name].keyed is Keyed.PERSON:
+        return frame.with_columns(_lookup(frame["id_number"], people, "household_id"))
+    return frame
+
+
+def _with_province(name: str, frame: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
+    """Adds `province` (2 digits, null when the row points at nobody known); a person-keyed
+    feed has its `household_id` already (`_with_household`). Only the key columns are joined:
+    the frame's own columns are kept as they are, not copied."""
     if name == "households":
         return frame.with_columns(pl.col("village_code").str.slice(0, 2).alias("province"))
-    if FILES[name].keyed is Keyed.PERSON:
-        frame = frame.with_columns(_lookup(frame["id_number"], people, "household_id"))
     village = _lookup(frame["household_id"], households, "village_code").str.slice(0, 2)
     if name == "feeds/water":
         by_village = pl.col("household_id").is_null()
@@ -370,8 +373,27 @@ def _with_province(
     return frame.with_columns(village.alias("province"))
 
 
+def _sole_province(name: str, frame: pl.DataFrame, households: pl.DataFrame) -> str | None:
+    """The one province of every row of a household-keyed `frame` (or a person-keyed one with
+    its households), found from its distinct households: one lookup per household instead of
+    one per row. None when the rows lie in several provinces or some in none."""
+    if name in ("households", "feeds/water"):
+        return None
+    provinces = (
+        frame.lazy().select("household_id").unique()
+        .join(households.lazy(), on="household_id", how="left")
+        .select(pl.col("village_code").str.slice(0, 2).unique())
+        .collect().to_series()
+    )  # fmt: skip
+    if provinces.len() == 1 and provinces[0] is not None:
+        return str(provinces[0])
+    return None
+
+
 def _lookup(keys: pl.Series, mapping: pl.DataFrame, value: str) -> pl.Series:
     """`mapping`'s `value` for each of `keys` (null when not there), in the keys' order."""
+    if keys.len() * 8 < mapping.height:  # a small file: join only the mapping's rows it needs
+        mapping = mapping.filter(pl.col(keys.name).is_in(keys.implode()))
     found = keys.to_frame().join(mapping, on=keys.name, how="left", maintain_order="left")
     return found[value]
 
@@ -388,7 +410,14 @@ def _stage_table(
     if name == "regions":
         change.merge(table_folder(change.lake, name), frame, spec.key)
         return
-    located = _with_province(name, frame, *maps)
+    households, people = maps
+    frame = _with_household(name, frame, people)
+    province = _sole_province(name, frame, households)
+    if province is not None:  # the usual case: every row in one province, none unmatched
+        report.provinces.add(province)
+        change.merge(table_folder(change.lake, name) / f"province={province}", frame, spec.key)
+        return
+    located = _with_province(name, frame, households)
     unmatched = located.filter(pl.col("province").is_null())
     if unmatched.height:
         report.unmatched[name] = unmatched.height
@@ -450,7 +479,7 @@ def _unmatched_counts(tables: dict[str, Table], stored: dict[str, pl.DataFrame])
     for name, table in tables.items():
         if name == "regions":
             continue
-        located = _with_province(name, table.frame, households, people)
+        located = _with_province(name, _with_household(name, table.frame, people), households)
         missing = located["province"].null_count()
         if missing:
             counts[name] = missing
