@@ -71,12 +71,14 @@ def _indexes(database_url: str, table: str = "households") -> set[str]:
 
 
 def _constraints(database_url: str) -> dict[str, list[object]]:
-    """Foreign keys and unique constraints of the registry tables, as the database has them."""
+    """Primary, foreign keys and unique constraints of the registry tables, as the database
+    has them."""
     inspector = sa.inspect(engine_for(database_url))
     return {
         table: sorted(
             [str(sorted(fk.items())) for fk in inspector.get_foreign_keys(table)]
             + [str(sorted(uq.items())) for uq in inspector.get_unique_constraints(table)]
+            + [str(sorted(inspector.get_pk_constraint(table).items()))]
         )
         for table in ("regions", "households", "members")
     }
@@ -88,10 +90,20 @@ def test_a_large_load_then_an_update_reads_back_through_the_orm(database_url: st
     with Session(engine_for(database_url)) as session:
         _regions(session)
         bulk.upsert(session, Household, _households(12_000), "household_id")
+        bulk.upsert(session, Member, _members(12_000), "member_id")
         session.commit()
     with Session(engine_for(database_url)) as session:
         bulk.upsert(session, Household, _households(3, "formerly_poor"), "household_id")
+        moved = _members(2).with_columns(pl.lit("H0000001").alias("household_id"))
+        bulk.upsert(session, Member, moved, "member_id")  # ON CONFLICT: the primary key is back
         session.commit()
+        assert session.scalar(sa.select(sa.func.count()).select_from(Member)) == 12_000
+        assert (
+            session.scalars(
+                sa.select(Member.household_id).where(Member.member_id == "M0000001")
+            ).one()
+            == "H0000001"
+        )
         first = session.get(Household, "H0000001")
         assert first is not None and first.status == "formerly_poor"
         assert first.registered_on == dt.date(2020, 1, 2) and first.relocated is True
@@ -100,6 +112,7 @@ def test_a_large_load_then_an_update_reads_back_through_the_orm(database_url: st
         assert count == 12_000
     assert _indexes(database_url) == before and "ix_households_village_code" in before
     assert _constraints(database_url) == constraints and constraints["households"]
+    assert _indexes(database_url, "members") == {"ix_members_household_id", "ix_members_id_number"}
 
 
 def test_a_large_load_is_still_checked_by_the_database(database_url: str) -> None:

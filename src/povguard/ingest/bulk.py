@@ -64,7 +64,7 @@ def _copy_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, key:
     raw = _driver(connection)
     with raw.cursor() as cursor:
         large, stored = _is_large_load(cursor, name, frame.height)
-        rebuilt = _drop_postgres_checks(cursor, name) if large else []
+        rebuilt = _drop_postgres_checks(cursor, name, empty=not stored) if large else []
         if not stored:  # the checks before proved the keys unique: nothing to resolve
             _copy(cursor, name, names, frame)
         else:
@@ -86,9 +86,10 @@ def _copy(cursor: Any, table: str, names: str, frame: pl.DataFrame) -> None:
             copy.write(part.write_csv(include_header=False, null_value=""))
 
 
-# The table's plain indexes, then its unique constraints that no foreign key depends on, then
-# its foreign keys: (statement that drops it, statement that re-creates it), in that order
-# (`%%` is `format`'s `%`: the query has parameters).
+# The table's plain indexes, then its unique constraints (and, into an empty table, its
+# primary key) that no foreign key depends on, then its foreign keys: (statement that drops
+# it, statement that re-creates it), in that order (`%%` is `format`'s `%`: the query has
+# parameters). A table with rows keeps its primary key: `ON CONFLICT` needs it.
 POSTGRES_CHECKS = """
 SELECT format('DROP INDEX %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), 0
 FROM pg_index i
@@ -98,19 +99,20 @@ UNION ALL
 SELECT format('ALTER TABLE %%s DROP CONSTRAINT %%I', c.conrelid::regclass, c.conname),
        format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', c.conrelid::regclass, c.conname,
               pg_get_constraintdef(c.oid)),
-       CASE c.contype WHEN 'u' THEN 1 ELSE 2 END
+       CASE c.contype WHEN 'f' THEN 2 ELSE 1 END
 FROM pg_constraint c
 WHERE c.conrelid = %(table)s::regclass
-  AND (c.contype = 'f' OR (c.contype = 'u' AND NOT EXISTS (
+  AND (c.contype = 'f' OR ((c.contype = 'u' OR (c.contype = 'p' AND %(empty)s)) AND NOT EXISTS (
        SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)))
 ORDER BY 3, 1
 """
 
 
-def _drop_postgres_checks(cursor: Any, name: str) -> list[str]:
-    """Drops the table's plain indexes, free unique constraints and foreign keys (DDL is
-    transactional: a failed import keeps them); returns the statements that re-add them."""
-    found = cursor.execute(POSTGRES_CHECKS, {"table": f'"{name}"'}).fetchall()
+def _drop_postgres_checks(cursor: Any, name: str, *, empty: bool) -> list[str]:
+    """Drops the table's plain indexes, free unique constraints (and primary key when it is
+    `empty`) and foreign keys (DDL is transactional: a failed import keeps them); returns
+    the statements that re-add them."""
+    found = cursor.execute(POSTGRES_CHECKS, {"table": f'"{name}"', "empty": empty}).fetchall()
     for drop, _create, _order in found:
         cursor.execute(drop)
     return [create for _drop, create, _order in found]
