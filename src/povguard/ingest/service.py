@@ -37,6 +37,7 @@ from povguard.ingest.validate import (
 from povguard.interchange.spec import FILES, POLICY_FILE, Keyed
 from povguard.regions.models import Region
 
+LOOKUP_CHUNK = 10_000  # keys per `IN (…)` when looking stored rows up by key
 LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
 # The columns of a file that the checks across files, the scope check and the province lookup
 # read (as text, with the line numbers they report); the rest is dropped after its own checks.
@@ -106,22 +107,48 @@ def _read(
     return tables, unreadable
 
 
-def _stored(session: Session) -> dict[str, pl.DataFrame]:
-    """The registry already in the database (keys and what the checks need)."""
+def _stored(session: Session, tables: dict[str, Table]) -> dict[str, pl.DataFrame]:
+    """The registry rows in the database that the files name (keys and what the checks need):
+    every region; the members whose member_id or ID number appears in a file (an ID number
+    stored in any province is a clash); the households named in a file or holding such a
+    member. An import reads what its files name, not everything stored before it."""
     bind = session.connection()
-    query = {
-        "regions": sa.select(Region.code, Region.level),
-        "households": sa.select(Household.household_id, Household.village_code),
-        "members": sa.select(Member.member_id, Member.household_id, Member.id_number),
-    }
-    return {
-        name: pl.DataFrame(
-            [tuple(row) for row in bind.execute(q)],
-            schema=dict.fromkeys((c.name for c in q.selected_columns), pl.String),
-            orient="row",
-        )
-        for name, q in query.items()
-    }
+    regions = _frame(list(bind.execute(sa.select(Region.code, Region.level))), ["code", "level"])
+    members = _stored_rows(bind, (Member.member_id, Member.household_id, Member.id_number),
+                           [_keys(tables, "member_id"), _keys(tables, "id_number")])  # fmt: skip
+    named = pl.concat([_keys(tables, "household_id"), members["household_id"]]).unique()
+    households = _stored_rows(bind, (Household.household_id, Household.village_code), [named])
+    return {"regions": regions, "households": households, "members": members}
+
+
+def _keys(tables: dict[str, Table], column: str) -> pl.Series:
+    """The distinct values of `column` in every file that has it."""
+    parts = [t.frame[column] for t in tables.values() if column in t.frame.columns]
+    found = pl.concat(parts) if parts else pl.Series(column, [], pl.String)
+    return found.cast(pl.String).drop_nulls().unique().rename(column)
+
+
+def _stored_rows(
+    bind: sa.Connection, columns: tuple[Any, ...], keys: list[pl.Series]
+) -> pl.DataFrame:
+    """`columns` of the stored rows whose column named like each of `keys` holds one of
+    them. A table holding no more rows than there are keys is read whole instead (cheaper
+    than a lookup per key; rows no file names change no check)."""
+    table = columns[0].table
+    names = [c.name for c in columns]
+    query = sa.select(*columns)
+    stored = bind.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    if not stored or stored <= sum(k.len() for k in keys):
+        return _frame(list(bind.execute(query)) if stored else [], names)
+    rows = [row for part in keys for start in range(0, part.len(), LOOKUP_CHUNK)
+            for row in bind.execute(query.where(table.c[part.name].in_(
+                part.slice(start, LOOKUP_CHUNK).to_list())))]  # fmt: skip
+    return _frame(rows, names).unique(maintain_order=True)  # found by two keys: once
+
+
+def _frame(rows: list[Any], names: list[str]) -> pl.DataFrame:
+    return pl.DataFrame([tuple(row) for row in rows], schema=dict.fromkeys(names, pl.String),
+                        orient="row")  # fmt: skip
 
 
 def _check(tables: dict[str, Table], stored: dict[str, pl.DataFrame], lake: Path) -> None:
@@ -269,7 +296,7 @@ def _validate(
             if not name.startswith("feeds/")
         )
     with unit_of_work(database_url) as session:
-        stored = _stored(session)
+        stored = _stored(session, tables)
     _check(tables, stored, lake)
     if scope_prefix:
         households, people = _maps(tables, stored)
