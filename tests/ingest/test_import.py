@@ -339,3 +339,20 @@ def test_an_id_number_stored_for_another_member_is_found_by_lookup(
     [error] = refused.value.errors.to_dicts()
     assert (error["line"], error["column"]) == (2, "id_number")
     assert error["reason"] == "ID number already stored for member M0000001 of household H000001"
+
+
+@pytest.mark.parametrize("name", ["members", "income", "feeds/medical"])
+def test_typed_parquet_columns_read_as_the_csv_text(name: str, tmp_path: Path) -> None:
+    """Dates, money, booleans and integers stored typed in Parquet become the same text as
+    the CSV's (they are not stripped: their text never has blanks)."""
+    from povguard.ingest.lake import typed
+    from povguard.ingest.validate import Table, read_table
+
+    csv = read_table(name, DATASET / f"{name}.csv")
+    assert isinstance(csv, Table)
+    parquet = tmp_path / "typed.parquet"
+    typed(csv.spec, csv.frame).write_parquet(parquet)
+    assert any(dtype != pl.String for dtype in pl.read_parquet_schema(parquet).values())
+    read = read_table(name, parquet)
+    assert isinstance(read, Table)
+    assert read.frame.drop("_line").equals(csv.frame.drop("_line"))
