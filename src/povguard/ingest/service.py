@@ -114,10 +114,14 @@ def _stored(session: Session, tables: dict[str, Table]) -> dict[str, pl.DataFram
     member. An import reads what its files name, not everything stored before it."""
     bind = session.connection()
     regions = _frame(list(bind.execute(sa.select(Region.code, Region.level))), ["code", "level"])
-    members = _stored_rows(bind, (Member.member_id, Member.household_id, Member.id_number),
-                           [_keys(tables, "member_id"), _keys(tables, "id_number")])  # fmt: skip
-    named = pl.concat([_keys(tables, "household_id"), members["household_id"]]).unique()
-    households = _stored_rows(bind, (Household.household_id, Household.village_code), [named])
+    members = _stored_rows(
+        bind,
+        (Member.member_id, Member.household_id, Member.id_number),
+        lambda: [_keys(tables, "member_id"), _keys(tables, "id_number")],
+    )
+    households = _stored_rows(bind, (Household.household_id, Household.village_code),
+                              lambda: [pl.concat([_keys(tables, "household_id"),
+                                                  members["household_id"]]).unique()])  # fmt: skip
     return {"regions": regions, "households": households, "members": members}
 
 
@@ -129,17 +133,21 @@ def _keys(tables: dict[str, Table], column: str) -> pl.Series:
 
 
 def _stored_rows(
-    bind: sa.Connection, columns: tuple[Any, ...], keys: list[pl.Series]
+    bind: sa.Connection, columns: tuple[Any, ...], wanted: Callable[[], list[pl.Series]]
 ) -> pl.DataFrame:
-    """`columns` of the stored rows whose column named like each of `keys` holds one of
-    them. A table holding no more rows than there are keys is read whole instead (cheaper
-    than a lookup per key; rows no file names change no check)."""
+    """`columns` of the stored rows whose column named like each of the `wanted` keys holds
+    one of them (the keys are only gathered when the table has rows). A table holding no
+    more rows than there are keys is read whole instead (cheaper than a lookup per key; rows
+    no file names change no check)."""
     table = columns[0].table
     names = [c.name for c in columns]
     query = sa.select(*columns)
     stored = bind.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-    if not stored or stored <= sum(k.len() for k in keys):
-        return _frame(list(bind.execute(query)) if stored else [], names)
+    if not stored:
+        return _frame([], names)
+    keys = wanted()
+    if stored <= sum(k.len() for k in keys):
+        return _frame(list(bind.execute(query)), names)
     rows = [row for part in keys for start in range(0, part.len(), LOOKUP_CHUNK)
             for row in bind.execute(query.where(table.c[part.name].in_(
                 part.slice(start, LOOKUP_CHUNK).to_list())))]  # fmt: skip
