@@ -117,27 +117,27 @@ def _stored(session: Session, tables: dict[str, Table]) -> dict[str, pl.DataFram
     members = _stored_rows(
         bind,
         (Member.member_id, Member.household_id, Member.id_number),
-        lambda: [_keys(tables, "member_id"), _keys(tables, "id_number")],
+        lambda: _named(tables, "member_id") + _named(tables, "id_number"),
     )
-    households = _stored_rows(bind, (Household.household_id, Household.village_code),
-                              lambda: [pl.concat([_keys(tables, "household_id"),
-                                                  members["household_id"]]).unique()])  # fmt: skip
-    return {"regions": regions, "households": households, "members": members}
+    households = _stored_rows(
+        bind,
+        (Household.household_id, Household.village_code),
+        lambda: [*_named(tables, "household_id"), members["household_id"]],
+    )
+    return {"regions": regions, "households": households, "members": members}  # fmt: skip
 
 
-def _keys(tables: dict[str, Table], column: str) -> pl.Series:
-    """The distinct values of `column` in every file that has it."""
-    parts = [t.frame[column] for t in tables.values() if column in t.frame.columns]
-    found = pl.concat(parts) if parts else pl.Series(column, [], pl.String)
-    return found.cast(pl.String).drop_nulls().unique().rename(column)
+def _named(tables: dict[str, Table], column: str) -> list[pl.Series]:
+    """`column` of every file that has it."""
+    return [t.frame[column] for t in tables.values() if column in t.frame.columns]
 
 
 def _stored_rows(
     bind: sa.Connection, columns: tuple[Any, ...], wanted: Callable[[], list[pl.Series]]
 ) -> pl.DataFrame:
-    """`columns` of the stored rows whose column named like each of the `wanted` keys holds
-    one of them (the keys are only gathered when the table has rows). A table holding no
-    more rows than there are keys is read whole instead (cheaper than a lookup per key; rows
+    """`columns` of the stored rows whose column named like one of the `wanted` series holds
+    one of its values (gathered only when the table has rows). A table holding no more rows
+    than the series have values is read whole instead (cheaper than a lookup per key; rows
     no file names change no check)."""
     table = columns[0].table
     names = [c.name for c in columns]
@@ -145,12 +145,15 @@ def _stored_rows(
     stored = bind.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     if not stored:
         return _frame([], names)
-    keys = wanted()
-    if stored <= sum(k.len() for k in keys):
+    named = wanted()
+    if stored <= sum(values.len() for values in named):
         return _frame(list(bind.execute(query)), names)
-    rows = [row for part in keys for start in range(0, part.len(), LOOKUP_CHUNK)
-            for row in bind.execute(query.where(table.c[part.name].in_(
-                part.slice(start, LOOKUP_CHUNK).to_list())))]  # fmt: skip
+    rows: list[Any] = []
+    for column in dict.fromkeys(values.name for values in named):
+        keys = pl.concat([v for v in named if v.name == column]).drop_nulls().unique()
+        for start in range(0, keys.len(), LOOKUP_CHUNK):
+            chunk = keys.slice(start, LOOKUP_CHUNK).to_list()
+            rows.extend(bind.execute(query.where(table.c[column].in_(chunk))))
     return _frame(rows, names).unique(maintain_order=True)  # found by two keys: once
 
 
