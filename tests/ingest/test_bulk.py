@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from povguard.core.db import engine_for
-from povguard.households.models import Household
+from povguard.households.models import Household, Member
 from povguard.ingest import bulk
 from povguard.regions.models import Region
 
@@ -47,18 +47,38 @@ def _households(count: int, status: str = "ordinary") -> pl.DataFrame:
     )
 
 
-def _indexes(database_url: str) -> set[str]:
+def _members(count: int) -> pl.DataFrame:
+    """`count` members of household H0000000, ID numbers 1 … count (not checked here)."""
+    return pl.DataFrame(
+        {
+            "member_id": [f"M{i:07d}" for i in range(count)],
+            "household_id": ["H0000000"] * count,
+            "id_number": [f"{i:018d}" for i in range(count)],
+            "name": ["某人"] * count,
+            "sex": ["F"] * count,
+            "birth_date": [dt.date(1980, 1, 1)] * count,
+            "relation": ["child"] * count,
+            "labour": ["none"] * count,
+            "health": ["healthy"] * count,
+            "in_household": [True] * count,
+        }
+    )
+
+
+def _indexes(database_url: str, table: str = "households") -> set[str]:
     inspector = sa.inspect(engine_for(database_url))
-    return {index["name"] or "" for index in inspector.get_indexes("households")}
+    return {index["name"] or "" for index in inspector.get_indexes(table)}
 
 
 def _constraints(database_url: str) -> dict[str, list[object]]:
-    """Foreign keys and unique constraints of the registry tables, as the database has them."""
+    """Primary, foreign keys and unique constraints of the registry tables, as the database
+    has them."""
     inspector = sa.inspect(engine_for(database_url))
     return {
         table: sorted(
             [str(sorted(fk.items())) for fk in inspector.get_foreign_keys(table)]
             + [str(sorted(uq.items())) for uq in inspector.get_unique_constraints(table)]
+            + [str(sorted(inspector.get_pk_constraint(table).items()))]
         )
         for table in ("regions", "households", "members")
     }
@@ -70,10 +90,20 @@ def test_a_large_load_then_an_update_reads_back_through_the_orm(database_url: st
     with Session(engine_for(database_url)) as session:
         _regions(session)
         bulk.upsert(session, Household, _households(12_000), "household_id")
+        bulk.upsert(session, Member, _members(12_000), "member_id")
         session.commit()
     with Session(engine_for(database_url)) as session:
         bulk.upsert(session, Household, _households(3, "formerly_poor"), "household_id")
+        moved = _members(2).with_columns(pl.lit("H0000001").alias("household_id"))
+        bulk.upsert(session, Member, moved, "member_id")  # ON CONFLICT: the primary key is back
         session.commit()
+        assert session.scalar(sa.select(sa.func.count()).select_from(Member)) == 12_000
+        assert (
+            session.scalars(
+                sa.select(Member.household_id).where(Member.member_id == "M0000001")
+            ).one()
+            == "H0000001"
+        )
         first = session.get(Household, "H0000001")
         assert first is not None and first.status == "formerly_poor"
         assert first.registered_on == dt.date(2020, 1, 2) and first.relocated is True
@@ -82,6 +112,7 @@ def test_a_large_load_then_an_update_reads_back_through_the_orm(database_url: st
         assert count == 12_000
     assert _indexes(database_url) == before and "ix_households_village_code" in before
     assert _constraints(database_url) == constraints and constraints["households"]
+    assert _indexes(database_url, "members") == {"ix_members_household_id", "ix_members_id_number"}
 
 
 def test_a_large_load_is_still_checked_by_the_database(database_url: str) -> None:
@@ -108,3 +139,22 @@ def test_a_failed_load_leaves_rows_and_indexes_as_they_were(database_url: str) -
     assert _indexes(database_url) == before
     with Session(engine_for(database_url)) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Household)) == 0
+
+
+def test_a_large_load_still_refuses_an_id_number_twice(database_url: str) -> None:
+    """The unique ID-number index dropped for a large load is checked when it is rebuilt;
+    the failed load keeps the index."""
+    before = _indexes(database_url, "members")
+    twice = _members(12_000).with_columns(
+        pl.when(pl.col("member_id") == "M0011999").then(pl.lit(f"{7:018d}"))
+        .otherwise(pl.col("id_number")).alias("id_number")
+    )  # fmt: skip
+    with (
+        pytest.raises(Exception, match="(?i)unique|duplicate"),
+        Session(engine_for(database_url)) as session,
+    ):
+        _regions(session)
+        bulk.upsert(session, Household, _households(1), "household_id")
+        bulk.upsert(session, Member, twice, "member_id")
+        session.commit()
+    assert _indexes(database_url, "members") == before and "ix_members_id_number" in before

@@ -18,7 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from povguard.core.db import engine_for
+from povguard.core.uow import unit_of_work
 from povguard.households.idnumber import check_char, problem
+from povguard.ingest import service
 from povguard.ingest.service import ImportRejected, import_dataset
 from povguard.ingest.validate import _check_char
 from tests.conftest import EXAMPLES
@@ -274,3 +276,83 @@ def test_income_overlapping_a_stored_period_is_refused(
     assert (error["line"], error["column"]) == (2, "period_start")
     assert error["reason"] == "overlaps the period starting 2024-01 (already stored)"
     assert _lake_state(lake) == before
+
+
+def test_registry_rows_in_any_order_are_stored_alike(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    """Households and members are stored in key order whatever the file's order; what is
+    stored is the same."""
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(DATASET, shuffled)
+    for name in ("households", "members"):
+        frame = pl.read_csv(DATASET / f"{name}.csv", infer_schema=False)
+        frame.sample(fraction=1.0, shuffle=True, seed=3).write_csv(shuffled / f"{name}.csv")
+    import_dataset(shuffled, lake=lake, database_url=database_url)
+    if database_url.startswith("sqlite"):  # rowids: the order of insertion
+        with engine_for(database_url).connect() as connection:
+            query = sa.text("SELECT member_id FROM members ORDER BY rowid")
+            stored = [row[0] for row in connection.execute(query)]
+        assert len(stored) == 3281 and stored == sorted(stored)
+    state = _db_state(database_url)
+    import_dataset(DATASET, lake=tmp_path / "lake-ordered", database_url=database_url)
+    assert _db_state(database_url) == state
+
+
+def test_a_later_import_reads_only_the_stored_rows_its_files_name(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    """A feed of a few people after a whole province: the stored members are looked up by
+    the feed's ID numbers (not all read), and the feed lands as the first import stored it."""
+    first = import_dataset(DATASET, lake=lake, database_url=database_url)
+    stored_feed = pl.read_parquet(lake / "feeds" / "medical" / "province=53" / "*.parquet")
+    feed = tmp_path / "feed"
+    (feed / "feeds").mkdir(parents=True)
+    shutil.copy(DATASET / "feeds" / "medical.csv", feed / "feeds" / "medical.csv")
+    with unit_of_work(database_url) as session:
+        tables, _unreadable = service._read(feed, None)
+        stored = service._stored(session, tables)
+    people = pl.read_csv(DATASET / "members.csv", infer_schema=False)
+    named = people.filter(
+        pl.col("id_number").is_in(tables["feeds/medical"].frame["id_number"].implode())
+    )
+    assert sorted(stored["members"]["member_id"]) == sorted(named["member_id"])
+    assert 0 < stored["households"].height < 1000
+    report = import_dataset(feed, lake=lake, database_url=database_url)
+    assert report.unmatched["feeds/medical"] == first.unmatched["feeds/medical"]
+    again = pl.read_parquet(lake / "feeds" / "medical" / "province=53" / "*.parquet")
+    assert again.sort("record_id").equals(stored_feed.sort("record_id"))
+
+
+def test_an_id_number_stored_for_another_member_is_found_by_lookup(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    import_dataset(DATASET, lake=lake, database_url=database_url)
+    lines = (DATASET / "members.csv").read_text(encoding="utf-8").splitlines()
+    twin = lines[1].split(",")
+    twin[0], twin[1] = "M9999999", "H000002"
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "members.csv").write_text(f"{lines[0]}\n{','.join(twin)}\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as refused:
+        import_dataset(later, lake=lake, database_url=database_url)
+    [error] = refused.value.errors.to_dicts()
+    assert (error["line"], error["column"]) == (2, "id_number")
+    assert error["reason"] == "ID number already stored for member M0000001 of household H000001"
+
+
+@pytest.mark.parametrize("name", ["members", "income", "feeds/medical"])
+def test_typed_parquet_columns_read_as_the_csv_text(name: str, tmp_path: Path) -> None:
+    """Dates, money, booleans and integers stored typed in Parquet become the same text as
+    the CSV's (they are not stripped: their text never has blanks)."""
+    from povguard.ingest.lake import typed
+    from povguard.ingest.validate import Table, read_table
+
+    csv = read_table(name, DATASET / f"{name}.csv")
+    assert isinstance(csv, Table)
+    parquet = tmp_path / "typed.parquet"
+    typed(csv.spec, csv.frame).write_parquet(parquet)
+    assert any(dtype != pl.String for dtype in pl.read_parquet_schema(parquet).values())
+    read = read_table(name, parquet)
+    assert isinstance(read, Table)
+    assert read.frame.drop("_line").equals(csv.frame.drop("_line"))

@@ -70,7 +70,7 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
-    # Covering indexes of the region lists and KPIs (migration 0012 says why these columns).
+    # Covering indexes of the region lists and KPIs (migration 0013 says why these columns).
     __table_args__ = (
         Index("ix_cases_region", "village_code", "state"),
         Index("ix_cases_screening", "kind", "source", "village_code", "received_on", "state",

@@ -29,7 +29,9 @@ class Member(Base):
 
     member_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     household_id: Mapped[str] = mapped_column(String(40), ForeignKey("households.household_id"))
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # a unique index, not a table constraint (migration 0012): a large import can drop it
+    # and build it once at the end, which SQLite cannot do with a constraint
+    id_number: Mapped[str] = mapped_column(String(18), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[dt.date] = mapped_column(Date)

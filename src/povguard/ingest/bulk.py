@@ -7,10 +7,11 @@ temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO UPDATE`.
 values in the forms SQLAlchemy stores (ISO dates, 0/1 booleans), so ORM reads see exactly what
 an ORM write would have stored; a plain `INSERT` into an empty table.
 
-A large load (more rows coming in than stored) builds secondary indexes afterwards instead of
-row by row; on PostgreSQL it also re-adds the foreign keys and the unique constraints no
-foreign key depends on, each checked in one pass over the table instead of per row. Every
-change is inside the import's transaction, so the schema after commit or rollback is the same.
+A large load (more rows coming in than stored) builds secondary indexes (plain and unique)
+afterwards instead of row by row; on PostgreSQL it also re-adds the foreign keys and the
+unique constraints no foreign key depends on, each checked in one pass over the table instead
+of per row. Every change is inside the import's transaction, so the schema after commit or
+rollback is the same.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def _copy_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, key:
     raw = _driver(connection)
     with raw.cursor() as cursor:
         large, stored = _is_large_load(cursor, name, frame.height)
-        rebuilt = _drop_postgres_checks(cursor, name) if large else []
+        rebuilt = _drop_postgres_checks(cursor, name, empty=not stored) if large else []
         if not stored:  # the checks before proved the keys unique: nothing to resolve
             _copy(cursor, name, names, frame)
         else:
@@ -85,9 +86,10 @@ def _copy(cursor: Any, table: str, names: str, frame: pl.DataFrame) -> None:
             copy.write(part.write_csv(include_header=False, null_value=""))
 
 
-# The table's plain indexes, then its unique constraints that no foreign key depends on, then
-# its foreign keys: (statement that drops it, statement that re-creates it), in that order
-# (`%%` is `format`'s `%`: the query has parameters).
+# The table's plain indexes, then its unique constraints (and, into an empty table, its
+# primary key) that no foreign key depends on, then its foreign keys: (statement that drops
+# it, statement that re-creates it), in that order (`%%` is `format`'s `%`: the query has
+# parameters). A table with rows keeps its primary key: `ON CONFLICT` needs it.
 POSTGRES_CHECKS = """
 SELECT format('DROP INDEX %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), 0
 FROM pg_index i
@@ -97,19 +99,20 @@ UNION ALL
 SELECT format('ALTER TABLE %%s DROP CONSTRAINT %%I', c.conrelid::regclass, c.conname),
        format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', c.conrelid::regclass, c.conname,
               pg_get_constraintdef(c.oid)),
-       CASE c.contype WHEN 'u' THEN 1 ELSE 2 END
+       CASE c.contype WHEN 'f' THEN 2 ELSE 1 END
 FROM pg_constraint c
 WHERE c.conrelid = %(table)s::regclass
-  AND (c.contype = 'f' OR (c.contype = 'u' AND NOT EXISTS (
+  AND (c.contype = 'f' OR ((c.contype = 'u' OR (c.contype = 'p' AND %(empty)s)) AND NOT EXISTS (
        SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)))
 ORDER BY 3, 1
 """
 
 
-def _drop_postgres_checks(cursor: Any, name: str) -> list[str]:
-    """Drops the table's plain indexes, free unique constraints and foreign keys (DDL is
-    transactional: a failed import keeps them); returns the statements that re-add them."""
-    found = cursor.execute(POSTGRES_CHECKS, {"table": f'"{name}"'}).fetchall()
+def _drop_postgres_checks(cursor: Any, name: str, *, empty: bool) -> list[str]:
+    """Drops the table's plain indexes, free unique constraints (and primary key when it is
+    `empty`) and foreign keys (DDL is transactional: a failed import keeps them); returns
+    the statements that re-add them."""
+    found = cursor.execute(POSTGRES_CHECKS, {"table": f'"{name}"', "empty": empty}).fetchall()
     for drop, _create, _order in found:
         cursor.execute(drop)
     return [create for _drop, create, _order in found]
@@ -156,9 +159,10 @@ def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, ke
 
 
 def _drop_secondary_indexes(cursor: Any, name: str) -> list[str]:
-    """Drops the table's plain indexes (building an index once is about three times cheaper
-    than maintaining it row by row). DDL is transactional in SQLite, so a failed import
-    leaves them as they were. Returns the statements that rebuild them."""
+    """Drops the table's named indexes, plain or unique (building an index once is about
+    three times cheaper than maintaining it row by row; a unique one is checked when it is
+    rebuilt). The primary key's cannot be dropped. DDL is transactional in SQLite, so a failed
+    import leaves them as they were. Returns the statements that rebuild them."""
     indexes = cursor.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
         "AND sql IS NOT NULL",

@@ -37,6 +37,7 @@ from povguard.ingest.validate import (
 from povguard.interchange.spec import FILES, POLICY_FILE, Keyed
 from povguard.regions.models import Region
 
+LOOKUP_CHUNK = 10_000  # keys per `IN (…)` when looking stored rows up by key
 LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
 # The columns of a file that the checks across files, the scope check and the province lookup
 # read (as text, with the line numbers they report); the rest is dropped after its own checks.
@@ -106,22 +107,59 @@ def _read(
     return tables, unreadable
 
 
-def _stored(session: Session) -> dict[str, pl.DataFrame]:
-    """The registry already in the database (keys and what the checks need)."""
+def _stored(session: Session, tables: dict[str, Table]) -> dict[str, pl.DataFrame]:
+    """The registry rows in the database that the files name (keys and what the checks need):
+    every region; the members whose member_id or ID number appears in a file (an ID number
+    stored in any province is a clash); the households named in a file or holding such a
+    member. An import reads what its files name, not everything stored before it."""
     bind = session.connection()
-    query = {
-        "regions": sa.select(Region.code, Region.level),
-        "households": sa.select(Household.household_id, Household.village_code),
-        "members": sa.select(Member.member_id, Member.household_id, Member.id_number),
-    }
-    return {
-        name: pl.DataFrame(
-            [tuple(row) for row in bind.execute(q)],
-            schema=dict.fromkeys((c.name for c in q.selected_columns), pl.String),
-            orient="row",
-        )
-        for name, q in query.items()
-    }
+    regions = _frame(list(bind.execute(sa.select(Region.code, Region.level))), ["code", "level"])
+    members = _stored_rows(
+        bind,
+        (Member.member_id, Member.household_id, Member.id_number),
+        lambda: _named(tables, "member_id") + _named(tables, "id_number"),
+    )
+    households = _stored_rows(
+        bind,
+        (Household.household_id, Household.village_code),
+        lambda: [*_named(tables, "household_id"), members["household_id"]],
+    )
+    return {"regions": regions, "households": households, "members": members}  # fmt: skip
+
+
+def _named(tables: dict[str, Table], column: str) -> list[pl.Series]:
+    """`column` of every file that has it."""
+    return [t.frame[column] for t in tables.values() if column in t.frame.columns]
+
+
+def _stored_rows(
+    bind: sa.Connection, columns: tuple[Any, ...], wanted: Callable[[], list[pl.Series]]
+) -> pl.DataFrame:
+    """`columns` of the stored rows whose column named like one of the `wanted` series holds
+    one of its values (gathered only when the table has rows). A table holding no more rows
+    than the series have values is read whole instead (cheaper than a lookup per key; rows
+    no file names change no check)."""
+    table = columns[0].table
+    names = [c.name for c in columns]
+    query = sa.select(*columns)
+    stored = bind.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    if not stored:
+        return _frame([], names)
+    named = wanted()
+    if stored <= sum(values.len() for values in named):
+        return _frame(list(bind.execute(query)), names)
+    rows: list[Any] = []
+    for column in dict.fromkeys(values.name for values in named):
+        keys = pl.concat([v for v in named if v.name == column]).drop_nulls().unique()
+        for start in range(0, keys.len(), LOOKUP_CHUNK):
+            chunk = keys.slice(start, LOOKUP_CHUNK).to_list()
+            rows.extend(bind.execute(query.where(table.c[column].in_(chunk))))
+    return _frame(rows, names).unique(maintain_order=True)  # found by two keys: once
+
+
+def _frame(rows: list[Any], names: list[str]) -> pl.DataFrame:
+    return pl.DataFrame([tuple(row) for row in rows], schema=dict.fromkeys(names, pl.String),
+                        orient="row")  # fmt: skip
 
 
 def _check(tables: dict[str, Table], stored: dict[str, pl.DataFrame], lake: Path) -> None:
@@ -269,7 +307,7 @@ def _validate(
             if not name.startswith("feeds/")
         )
     with unit_of_work(database_url) as session:
-        stored = _stored(session)
+        stored = _stored(session, tables)
     _check(tables, stored, lake)
     if scope_prefix:
         households, people = _maps(tables, stored)
@@ -289,12 +327,15 @@ REGISTRY_MODELS: dict[str, tuple[Any, str]] = {
 }  # fmt: skip
 
 
-def _registry_frame(spill: TypedFiles, name: str) -> pl.DataFrame:
-    """A registry file's typed rows; regions parents first."""
+def _registry_frame(spill: TypedFiles, name: str, key: str) -> pl.DataFrame:
+    """A registry file's typed rows: regions parents first, the others in key order (the
+    primary key's B-tree fills several times faster in order than at random)."""
     frame = spill.get(name)
     if name == "regions":
         order = pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int8)
         frame = frame.sort(order, maintain_order=True)
+    elif not frame[key].is_sorted():
+        frame = frame.sort(key)
     return frame
 
 
@@ -311,7 +352,7 @@ def _store_registry(
         progress("store", "", 0, len(names))
     for done, name in enumerate(names, start=1):
         model, key = REGISTRY_MODELS[name]
-        frame = _registry_frame(spill, name)
+        frame = _registry_frame(spill, name, key)
         stored_keys = validated.stored[name][key]
         if name in changes.ENTITY and stored_keys.len():  # only stored rows can change
             replacing = frame.filter(pl.col(key).is_in(stored_keys.implode()))
@@ -347,16 +388,19 @@ def _maps(
     return households, people
 
 
-def _with_province(
-    name: str, frame: pl.DataFrame, households: pl.DataFrame, people: pl.DataFrame
-) -> pl.DataFrame:
-    """Adds `province` (2 digits, null when the row points at nobody known) and, for a
-    person-keyed feed, the person's `household_id`. Only the key columns are joined: the
-    frame's own columns are kept as they are, not copied."""
+def _with_household(name: str, frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """A person-keyed feed with each person's `household_id` (null when unknown) added."""
+    if FILES[name].keyed is Keyed.PERSON:
+        return frame.with_columns(_lookup(frame["id_number"], people, "household_id"))
+    return frame
+
+
+def _with_province(name: str, frame: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
+    """Adds `province` (2 digits, null when the row points at nobody known); a person-keyed
+    feed has its `household_id` already (`_with_household`). Only the key columns are joined:
+    the frame's own columns are kept as they are, not copied."""
     if name == "households":
         return frame.with_columns(pl.col("village_code").str.slice(0, 2).alias("province"))
-    if FILES[name].keyed is Keyed.PERSON:
-        frame = frame.with_columns(_lookup(frame["id_number"], people, "household_id"))
     village = _lookup(frame["household_id"], households, "village_code").str.slice(0, 2)
     if name == "feeds/water":
         by_village = pl.col("household_id").is_null()
@@ -367,8 +411,27 @@ def _with_province(
     return frame.with_columns(village.alias("province"))
 
 
+def _sole_province(name: str, frame: pl.DataFrame, households: pl.DataFrame) -> str | None:
+    """The one province of every row of a household-keyed `frame` (or a person-keyed one with
+    its households), found from its distinct households: one lookup per household instead of
+    one per row. None when the rows lie in several provinces or some in none."""
+    if name in ("households", "feeds/water"):
+        return None
+    provinces = (
+        frame.lazy().select("household_id").unique()
+        .join(households.lazy(), on="household_id", how="left")
+        .select(pl.col("village_code").str.slice(0, 2).unique())
+        .collect().to_series()
+    )  # fmt: skip
+    if provinces.len() == 1 and provinces[0] is not None:
+        return str(provinces[0])
+    return None
+
+
 def _lookup(keys: pl.Series, mapping: pl.DataFrame, value: str) -> pl.Series:
     """`mapping`'s `value` for each of `keys` (null when not there), in the keys' order."""
+    if keys.len() * 8 < mapping.height:  # a small file: join only the mapping's rows it needs
+        mapping = mapping.filter(pl.col(keys.name).is_in(keys.implode()))
     found = keys.to_frame().join(mapping, on=keys.name, how="left", maintain_order="left")
     return found[value]
 
@@ -385,7 +448,14 @@ def _stage_table(
     if name == "regions":
         change.merge(table_folder(change.lake, name), frame, spec.key)
         return
-    located = _with_province(name, frame, *maps)
+    households, people = maps
+    frame = _with_household(name, frame, people)
+    province = _sole_province(name, frame, households)
+    if province is not None:  # the usual case: every row in one province, none unmatched
+        report.provinces.add(province)
+        change.merge(table_folder(change.lake, name) / f"province={province}", frame, spec.key)
+        return
+    located = _with_province(name, frame, households)
     unmatched = located.filter(pl.col("province").is_null())
     if unmatched.height:
         report.unmatched[name] = unmatched.height
@@ -447,7 +517,7 @@ def _unmatched_counts(tables: dict[str, Table], stored: dict[str, pl.DataFrame])
     for name, table in tables.items():
         if name == "regions":
             continue
-        located = _with_province(name, table.frame, households, people)
+        located = _with_province(name, _with_household(name, table.frame, people), households)
         missing = located["province"].null_count()
         if missing:
             counts[name] = missing

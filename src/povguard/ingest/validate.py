@@ -68,8 +68,9 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
     """The file as text columns, or a one-row error frame when it cannot be read at all."""
     spec = FILES[name]
     try:
+        clean: frozenset[str] = frozenset()
         if path.suffix == ".parquet":
-            source = _parquet_as_text(path)
+            source, clean = _parquet_as_text(path)
         else:
             if path.stat().st_size == 0:
                 return one_error(path, 1, "", "", "empty file (no header row)")
@@ -80,9 +81,8 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
             source.collect()  # a damaged file is reported unreadable rather than its header
             return one_error(path, 1, header_problem[0], "", header_problem[1])
         # streaming: a Parquet file becomes text a slice at a time, never held whole twice
-        frame = _cleaned(spec, source, first_line=2 if path.suffix == ".csv" else 1).collect(
-            engine="streaming"
-        )
+        first_line = 2 if path.suffix == ".csv" else 1
+        frame = _cleaned(spec, source, first_line, clean).collect(engine="streaming")
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
         return one_error(path, 1, "", "", _unreadable(exc))
     except Exception as exc:  # pyarrow/polars raise several types for a damaged file
@@ -90,15 +90,21 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
     return Table(spec, path, frame)
 
 
-def _parquet_as_text(path: Path) -> pl.LazyFrame:
+def _parquet_as_text(path: Path) -> tuple[pl.LazyFrame, frozenset[str]]:
+    """The file's columns as text, and the names of those stored as numbers, dates or
+    booleans: their text has no surrounding blanks and is never empty."""
     source = pl.scan_parquet(path)
     schema = source.collect_schema()
-    return source.select(_as_text(column, dtype) for column, dtype in schema.items())
+    clean = frozenset(c for c, dtype in schema.items()
+                      if dtype.is_numeric() or dtype in (pl.Date, pl.Boolean))  # fmt: skip
+    return source.select(_as_text(column, dtype) for column, dtype in schema.items()), clean
 
 
-def _cleaned(spec: FileSpec, source: pl.LazyFrame, first_line: int) -> pl.LazyFrame:
+def _cleaned(
+    spec: FileSpec, source: pl.LazyFrame, first_line: int, clean: frozenset[str]
+) -> pl.LazyFrame:
     """`_line`, every SPEC column (null when absent), surrounding blanks stripped, an empty
-    cell null."""
+    cell null (the `clean` columns, text made from typed values, are kept as they are)."""
     present = source.collect_schema().names()
     source = source.with_row_index("_line", offset=first_line).with_columns(
         pl.lit(None, dtype=pl.String).alias(c.name) for c in spec.columns if c.name not in present
@@ -106,7 +112,7 @@ def _cleaned(spec: FileSpec, source: pl.LazyFrame, first_line: int) -> pl.LazyFr
     stripped = [pl.col(c.name).str.strip_chars() for c in spec.columns]
     return source.with_columns(
         *(pl.when(value == "").then(None).otherwise(value).alias(c.name)
-          for c, value in zip(spec.columns, stripped, strict=True)),
+          for c, value in zip(spec.columns, stripped, strict=True) if c.name not in clean),
         pl.col("_line").cast(pl.Int64),
     )  # fmt: skip
 

@@ -11,8 +11,8 @@ development-measure flag asks that of every monitored household), and the measur
 index their status, start and group (assistance coverage and the same flag); both are still
 led by household_id.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012_member_id_index
 Create Date: 2026-12-02 07:10:00
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012_member_id_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
