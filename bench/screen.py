@@ -86,10 +86,11 @@ def imported(households: int, folder: Path) -> tuple[Path, float]:
     return target / "lake", time.perf_counter() - started
 
 
-def lake_runs(households: int, folder: Path, provinces: int = 1) -> dict[str, object]:
+def lake_runs(households: int, folder: Path | None, provinces: int = 1) -> dict[str, object]:
     if provinces > 1:
         lake, import_seconds = national(households, provinces)[0], 0.0
     else:
+        assert folder is not None, "a lake of one province is imported from its dataset"
         lake, import_seconds = imported(households, folder)
     first, second = step(lake, "lake"), step(lake, "lake")
     return {
@@ -133,18 +134,20 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     for households in args.households:
+        # A national lake (--provinces > 1) is synthesised province by province on its own.
+        own_lake = args.from_lake and args.provinces == 1
         started = time.perf_counter()
-        folder = synthesise(households)
+        folder = synthesise(households) if own_lake or args.spark or not args.skip_files else None
         synth_seconds = time.perf_counter() - started
         row: dict[str, object] = {
             "households": households,
             "synth_seconds_if_generated": round(synth_seconds, 1),
         }
-        if not args.skip_files:
+        if folder is not None and not args.skip_files:
             row.update(files_runs(households, folder))
         if args.from_lake:
             row["from_lake"] = lake_runs(households, folder, args.provinces)
-        if args.spark:
+        if folder is not None and args.spark:
             row["spark_local"] = step(folder, "spark")
         results.append(row)
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
