@@ -11,7 +11,10 @@ Phases are timed from the import's progress events: `validate` (read and check e
 `lake` (write the Parquet lake) and `registry` (store regions, households and members);
 the last two run at the same time, in two threads; `cross_checks` is the time between
 validation and loading (checks across files, reading the stored registry). The rates
-divide each part's rows by its own phase's seconds; `total_seconds` is the whole import;
+divide each part's rows by its own phase's seconds (`feed_rows_per_s` divides the feed rows
+by the whole lake phase, which also writes income and declarations;
+`feed_rows_per_s_writing_feeds` by the time spent on the feed files alone, from the progress
+event after each file); `total_seconds` is the whole import;
 `peak_rss_mb` is the process's peak resident memory during that import alone.
 """
 
@@ -46,9 +49,12 @@ class PhaseClock:
         self.first: dict[str, float] = {}
         self.last: dict[str, float] = {}
         self.thread_cpu: dict[str, list[float]] = {}
+        self.lake_table_seconds: dict[str, float] = {}  # each file's own share of `lake`
 
-    def __call__(self, phase: str, _name: str, _done: int, _total: int) -> None:
+    def __call__(self, phase: str, name: str, _done: int, _total: int) -> None:
         now = time.perf_counter() - self.started
+        if phase == "load" and name:  # the event after each file staged into the lake
+            self.lake_table_seconds[name] = now - self.last["load"]
         self.first.setdefault(phase, now)
         self.last[phase] = now
         self.thread_cpu.setdefault(phase, []).append(time.thread_time())
@@ -89,6 +95,9 @@ def _import(folder: Path, url: str, lake: Path) -> dict[str, object]:
     phases = {label: round(clock.seconds(phase), 2) for phase, label in PHASES.items()}
     # between validation and loading: cross-file checks, reading the stored registry
     phases["cross_checks"] = round(clock.first["load"] - clock.last["validate"], 2)
+    feed_seconds = sum(
+        t for name, t in clock.lake_table_seconds.items() if name.startswith("feeds/")
+    )
     return {
         "total_seconds": round(total, 2),
         "cpu_seconds_in_this_process": round(cpu, 2),
@@ -100,6 +109,8 @@ def _import(folder: Path, url: str, lake: Path) -> dict[str, object]:
         "registry_rows_per_s": round(registry / phases["registry"]),
         "registry_rows_per_cpu_s_in_process": round(registry / clock.registry_cpu()),
         "feed_rows_per_s": round(feeds / phases["lake"]),
+        "feed_write_seconds": round(feed_seconds, 2),
+        "feed_rows_per_s_writing_feeds": round(feeds / feed_seconds),
         "lake_rows_per_s": round(lake_rows / phases["lake"]),
         "all_rows_per_s_end_to_end": round(sum(report.rows.values()) / total),
     }
