@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from povguard.config import Settings
+from povguard.households.schemas import MASKED
 from tests.conftest import EXAMPLES
 from tests.screening.lake_util import dataset_to_lake
 from tests.web import factories
@@ -46,6 +47,15 @@ def test_a_county_officer_runs_screening_and_reads_its_clues(
     assert page.status_code == 200
     assert all(c["village_code"].startswith("530129001") for c in page.json()["items"])
     assert page.json()["total"] < run["clue_count"]
+    # An analyst sees which rules fired, not the records and amounts behind them.
+    analyst = _auth(token_for("analyst", factories.COUNTY_A))
+    seen = client.get(
+        f"/api/v1/screening/runs/{run_id}/clues", params={"size": 5, "rule": "R12"}, headers=analyst
+    )
+    assert seen.status_code == 200, seen.text
+    masked = seen.json()["items"][0]
+    assert masked["evidence"] == dict.fromkeys(first["evidence"], MASKED)
+    assert {**masked, "evidence": first["evidence"]} == first
 
 
 def test_scope_roles_and_bad_input(

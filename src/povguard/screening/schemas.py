@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from povguard.core.types import IsoDate
+from povguard.households.schemas import MASKED
 
 
 class RunCreate(BaseModel):
@@ -72,7 +73,11 @@ class ClueRead(BaseModel):
     to_verify: list[str] = Field(description="asset records to verify (vehicle, housing, …)")
 
     @classmethod
-    def from_row(cls, run_id: str, row: dict[str, Any]) -> ClueRead:
+    def from_row(cls, run_id: str, row: dict[str, Any], *, masked: bool = False) -> ClueRead:
+        """The clue of a stored row; `masked` (a role that does not see personal data) keeps
+        which rules fired but not the records and amounts behind them (medical costs,
+        disability and health records are health data)."""
+        evidence = json.loads(row["evidence"])
         return cls(
             clue_id=f"{run_id}:{row['household_id']}",
             household_id=row["household_id"],
@@ -81,7 +86,7 @@ class ClueRead(BaseModel):
             rules=row["rules"],
             pc_income=row["pc_income"] or "",
             line=row["line"],
-            evidence=json.loads(row["evidence"]),
+            evidence=dict.fromkeys(evidence, MASKED) if masked else evidence,
             in_open_case=row["in_open_case"],
             to_verify=[r for r in (row["to_verify"] or "").split(",") if r],
         )
