@@ -178,6 +178,12 @@ def test_scope(seeded: Session) -> None:
         kpi.kpis(seeded, factories.TOWNSHIP_B_OFFICER, factories.COUNTY, span, lake=Path("/x"))
     with pytest.raises(NotFound):
         kpi.kpis(seeded, factories.COUNTY_OFFICER, kpi.NATIONAL, span, lake=Path("/x"))
+    unknown = "539999000000"  # a well-formed county code the region registry does not hold
+    for call in (kpi.kpis, kpi.kpis_by_child):
+        with pytest.raises(NotFound):
+            call(seeded, factories.ADMIN, unknown, span, lake=Path("/x"))
+    with pytest.raises(NotFound):
+        kpi.region_summary(seeded, factories.ADMIN, unknown, lake=Path("/x"))
     assert (
         kpi.kpis(seeded, factories.ADMIN, kpi.NATIONAL, span, lake=Path("/x")).objects
         == county.objects

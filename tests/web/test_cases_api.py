@@ -65,6 +65,10 @@ def test_a_clue_becomes_a_case_and_walks_the_first_steps(
         client.get(f"/api/v1/regions/{factories.COUNTY_A}/summary", headers=other).status_code
         == 404
     )
+    # A well-formed code the region registry does not hold is not found, even for an admin.
+    admin = _auth(token_for("admin", factories.COUNTY_A))
+    unknown = client.get("/api/v1/regions/539999000000/summary", headers=admin)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
 
 
 def test_case_input_errors_are_4xx_with_the_error_body(

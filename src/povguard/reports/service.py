@@ -52,7 +52,7 @@ def file_name(kind: ReportKind, region: str, params: dict[str, Any]) -> str:
 
 def check_request(session: Session, principal: Principal, data: ReportCreate) -> None:
     """Refuse a request outside the caller's scope or missing what its kind needs."""
-    kpi.region_prefix(principal, data.region)
+    kpi.region_prefix(session, principal, data.region)
     if data.kind in (ReportKind.MONTHLY, ReportKind.ROSTER) and not data.month:
         raise BadInput(f"a {data.kind.value} report needs month (YYYY-MM)", field="month")
     if data.kind is ReportKind.KPIS:
@@ -113,7 +113,7 @@ def _clue_rows(
 ) -> tuple[int, Iterator[dict[str, Any]]]:
     """(how many, the rows) of a run's clues inside `region` and the caller's scope."""
     runs.get_run(session, principal, run_id)
-    inside = kpi.region_prefix(principal, region)
+    inside = kpi.region_prefix(session, principal, region)
     frame = runs.stored_clues(lake, run_id)
     for wanted in filter(None, (principal.scope_prefix, inside)):
         frame = frame.filter(pl.col("village_code").str.starts_with(wanted))

@@ -38,15 +38,16 @@ from povguard.screening.rules import RULES
 NATIONAL = runs.NATIONAL
 
 
-def region_prefix(principal: Principal, code: str) -> str:
-    """The code prefix of region `code` if the caller may see it (404 outside its scope)."""
+def region_prefix(session: Session, principal: Principal, code: str) -> str:
+    """The code prefix of region `code` if it exists and the caller may see it (404 when it is
+    unknown or outside the caller's scope)."""
     if code == NATIONAL:
         if principal.scope_prefix:
             raise NotFound(f"region {code} not found")
         return ""
     if not is_valid_code(code):
         raise BadInput(f"{code!r} is not a 12-digit region code", field="code")
-    if not principal.covers(code):
+    if not principal.covers(code) or session.get(Region, code) is None:
         raise NotFound(f"region {code} not found")
     return prefix(code)
 
@@ -256,7 +257,7 @@ def kpis(
     today: dt.date | None = None,
 ) -> Kpis:
     """Every SPEC §11 KPI of region `code` over `period` (404 outside the caller's scope)."""
-    scope = region_prefix(principal, code)
+    scope = region_prefix(session, principal, code)
     area = queries.Area(scope, len(scope))
     run_id, clues = _latest_run_clues(session, principal, lake, code)
     return _assemble(
@@ -281,7 +282,7 @@ def kpis_by_child(
     if not children:
         return []
     level = Level(children[0].level)
-    area = queries.Area(region_prefix(principal, code), PREFIX_LENGTH[level])
+    area = queries.Area(region_prefix(session, principal, code), PREFIX_LENGTH[level])
     figures = _figures(session, area, period)
     run_id, clues = _latest_run_clues(session, principal, lake, code)
     clue_counts = _clues_by_area(clues, area.depth)
@@ -312,7 +313,7 @@ def region_summary(
     session: Session, principal: Principal, code: str, *, lake: Path, today: dt.date | None = None
 ) -> RegionSummary:
     """SPEC §14 summary of region `code` today (404 outside the caller's scope)."""
-    scope = region_prefix(principal, code)
+    scope = region_prefix(session, principal, code)
     area = queries.Area(scope, len(scope))
     day = today or dt.date.today()
     objects = _objects(queries.object_groups(session, area, dt.date.max).get(scope, []))
@@ -335,7 +336,7 @@ def region_summary(
 
 def child_regions(session: Session, principal: Principal, code: str) -> list[Region]:
     """The regions one level below `code` that the caller may see."""
-    region_prefix(principal, code)
+    region_prefix(session, principal, code)
     query = sa.select(Region).order_by(Region.code)
     if code == NATIONAL:
         query = query.where(Region.level == "province")
@@ -353,7 +354,7 @@ def count_objects(
     session: Session, principal: Principal, code: str, *, end: dt.date | None = None
 ) -> int:
     """How many monitoring objects region `code` has, identified by `end` (default: all)."""
-    scope = region_prefix(principal, code)
+    scope = region_prefix(session, principal, code)
     groups = queries.object_groups(session, queries.Area(scope, len(scope)), end or dt.date.max)
     return sum(count for *_, count in groups.get(scope, []))
 
@@ -368,7 +369,7 @@ def iter_objects(
 ) -> Iterator[ObjectRow]:
     """Monitoring objects of region `code` identified by `end` (default: all), streamed; ID
     numbers are masked unless the caller's role sees personal data (always, for printing)."""
-    scope = region_prefix(principal, code)
+    scope = region_prefix(session, principal, code)
     mask = always_mask or not principal.sees_personal_data
     for row in queries.object_rows(session, scope, end or dt.date.max):
         values = dict(row)
