@@ -248,9 +248,7 @@ def list_clues(
         frame = frame.filter(pl.col("category") == category)
     total = frame.select(pl.len()).collect().item()
     rows = frame.sort("household_id").slice((page - 1) * size, size).collect().to_dicts()
-    masked = not principal.sees_personal_data
-    items = [ClueRead.from_row(run_id, row, masked=masked) for row in rows]
-    return CluePage(items=items, total=int(total))
+    return CluePage(items=[_clue(principal, run_id, row) for row in rows], total=int(total))
 
 
 def get_clue(session: Session, principal: Principal, lake: Path, clue_id: str) -> ClueRead:
@@ -264,5 +262,9 @@ def get_clue(session: Session, principal: Principal, lake: Path, clue_id: str) -
         principal.scope_prefix and not rows["village_code"][0].startswith(principal.scope_prefix)
     ):
         raise NotFound(f"clue {clue_id} not found")
-    masked = not principal.sees_personal_data
-    return ClueRead.from_row(run_id, rows.row(0, named=True), masked=masked)
+    return _clue(principal, run_id, rows.row(0, named=True))
+
+
+def _clue(principal: Principal, run_id: str, row: dict[str, Any]) -> ClueRead:
+    """A stored clue as the caller may see it (evidence masked for roles without personal data)."""
+    return ClueRead.from_row(run_id, row, masked=not principal.sees_personal_data)

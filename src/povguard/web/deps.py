@@ -49,17 +49,22 @@ async def get_settings_of(request: Request) -> Settings:  # no I/O: no thread ho
 SettingsDep = Annotated[Settings, Depends(get_settings_of)]
 
 
+async def _engine(database_url: str) -> Engine:
+    """The process's engine; the first request builds it (with a migration check) on a worker
+    thread, later ones get it without a thread hop."""
+    if has_engine(database_url):
+        return engine_for(database_url)
+    return await run_in_threadpool(engine_for, database_url)
+
+
 async def get_session(settings: SettingsDep) -> AsyncIterator[Session]:
     """The request's unit of work: committed when the handler succeeds, rolled back otherwise.
 
     Opening the session does no I/O once the process has its engine (the session connects on
     first use), so then only its end goes to a worker thread.
     """
-    url = settings.database_url
-    if has_engine(url):
-        session = open_session(url)
-    else:  # the process's first request builds the engine, with a migration check
-        session = await run_in_threadpool(open_session, url)
+    await _engine(settings.database_url)
+    session = open_session(settings.database_url)
     try:
         yield session
     except BaseException:
@@ -117,12 +122,6 @@ async def get_database(settings: SettingsDep) -> Database:
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
-
-
-async def _engine(database_url: str) -> Engine:
-    if has_engine(database_url):
-        return engine_for(database_url)
-    return await run_in_threadpool(engine_for, database_url)  # built with a migration check
 
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
