@@ -72,6 +72,8 @@ def national(households: int, provinces: int) -> tuple[Path, list[dict[str, obje
     lake = target / "lake"
     if (target / "done").exists():
         return lake, []
+    if provinces > len(PROVINCES):
+        raise SystemExit(f"--provinces {provinces}: the synthetic geography has {len(PROVINCES)}")
     codes = sorted(PROVINCES)[:provinces]
     per_province = households // provinces
     steps: list[dict[str, object]] = []
@@ -89,8 +91,12 @@ def national(households: int, provinces: int) -> tuple[Path, list[dict[str, obje
     env = {**os.environ, "POVGUARD_DATABASE_URL": f"sqlite:///{target / 'povguard.sqlite3'}",
            "POVGUARD_LAKE": str(lake)}  # fmt: skip
     for folder in folders:
+        imported = target / f"imported-{folder.name}"  # a stopped build resumes here
+        if imported.exists():
+            continue
         took = _timed([PYTHON, "-m", "povguard", "import", str(folder)], env=env)
         steps.append({"step": f"import {folder.name}", "households": per_province, **took})
+        imported.touch()
     (target / "done").touch()
     return lake, steps
 
