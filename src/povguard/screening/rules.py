@@ -19,7 +19,7 @@ from enum import StrEnum
 class ColumnKind(StrEnum):
     INT = "int"
     MONEY = "money"  # integer cents
-    IDS = "ids"  # sorted record ids joined by ','
+    IDS = "ids"  # record ids joined by ',', in no particular order (the clues sort them)
     TEXT = "text"
 
 
@@ -44,7 +44,9 @@ class Rule:
     parameters: tuple[str, ...] = field(default=())
 
 
-IDS = "array_to_string(list_sort(list({})), ',')"
+# Unsorted: most households with records fire no rule that lists them, and sorting every
+# household's list cost more than the aggregate itself; `clues.py` sorts the lists it shows.
+IDS = "string_agg({}, ',')"
 IN_W = "BETWEEN {w_lo} AND {w_hi}"
 # The latest record known at D of its person, household or village: the frame carries the day
 # of the key's next record in (day, rid) order (`frame.py`), so "latest" is a row filter, not a
