@@ -55,6 +55,11 @@ LATEST_AT_D = "day <= {d_day} AND (next_day IS NULL OR next_day > {d_day})"
 VILLAGE_LATEST_AT_D = "day <= {d_day} AND (next_vday IS NULL OR next_vday > {d_day})"
 
 
+# The parameters `p` of the province of the household of feed rows `{0}`, joined here rather than
+# through `hp`: DuckDB stores a CTE that several queries read, and `hp`'s rows are wide.
+PROVINCE_PARAMS = "JOIN hh h ON h.hh = {0}.hh JOIN params p ON p.prov = h.prov"
+
+
 def _ids(column: str) -> str:
     return IDS.format(column)
 
@@ -158,10 +163,10 @@ FACTS: dict[str, Fact] = {
         Fact(
             "jobless",
             f"SELECT e.hh, count(*) AS k, {_ids('e.rid')} AS ids FROM f_employment e"
-            " JOIN hp ON hp.hh = e.hh"
+            f" {PROVINCE_PARAMS.format('e')}"
             f" WHERE e.hh IS NOT NULL AND {LATEST_AT_D}"
             " AND e.labour IN ('full', 'partial') AND e.status IN ('unemployed', 'returned_home')"
-            " AND {d_day} - e.day >= hp.unemp_days GROUP BY e.hh",
+            " AND {d_day} - e.day >= p.unemp_days GROUP BY e.hh",
             HITS,
         ),
         Fact(
@@ -173,8 +178,8 @@ FACTS: dict[str, Fact] = {
         Fact(
             "declared",
             f"SELECT d.hh, count(*) AS k, {_ids('d.rid')} AS ids"
-            " FROM decl d JOIN hp ON hp.hh = d.hh"
-            " WHERE {d_day} - d.day >= 0 AND {d_day} - d.day <= hp.decl_days GROUP BY d.hh",
+            f" FROM decl d {PROVINCE_PARAMS.format('d')}"
+            " WHERE {d_day} - d.day >= 0 AND {d_day} - d.day <= p.decl_days GROUP BY d.hh",
             HITS,
         ),
         Fact(
