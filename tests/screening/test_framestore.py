@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 from hypothesis import HealthCheck, given, settings
 
@@ -90,3 +92,12 @@ def test_a_run_from_the_stored_frame_equals_one_from_the_files(dataset: Dataset)
     lake = dataset_to_lake(folder, folder.parent / f"{folder.name}-lake")
     from_lake = screen_lake(lake, D).clues.select(CLUE_COLUMNS)
     assert from_lake.equals(screen_folder(folder, D).clues.select(CLUE_COLUMNS))
+
+
+def test_stored_frames_are_lz4_compressed_with_32_bit_household_keys(tmp_path: Path) -> None:
+    lake = dataset_to_lake(DATASET, tmp_path / "lake")
+    folder = framestore.ensure_frame(lake, "53")
+    for table in ("hh", "inc", "f_education"):
+        stored = pq.ParquetFile(folder / f"{table}.parquet")
+        assert stored.schema_arrow.field("hh").type == pa.int32()
+        assert stored.metadata.row_group(0).column(0).compression == "LZ4"

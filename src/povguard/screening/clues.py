@@ -40,11 +40,16 @@ def _pc_income(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return pl.when(numerator < 0).then(-magnitude).otherwise(magnitude)
 
 
+def sorted_ids(column: str) -> pl.Expr:
+    """The record ids of an `IDS` column (joined by ',' in any order) as a sorted list."""
+    return pl.col(column).str.split(",").list.sort()
+
+
 def _evidence_value(column: str, kind: ColumnKind) -> pl.Expr:
     if kind is ColumnKind.MONEY:
         return cents_to_text(pl.col(column)).alias(column)
     if kind is ColumnKind.IDS:
-        return pl.col(column).str.split(",").alias(column)
+        return sorted_ids(column).alias(column)
     return pl.col(column)
 
 
@@ -120,7 +125,7 @@ def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
             pl.col("evidence"),
             pl.col("village").alias("village_code"),
             pl.col("in_case").alias("in_open_case"),
-            pl.col("assets_ids").fill_null("").alias("to_verify"),
+            sorted_ids("assets_ids").list.join(",").fill_null("").alias("to_verify"),
         )
         .sort("household_id")
     )

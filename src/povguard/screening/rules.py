@@ -19,7 +19,7 @@ from enum import StrEnum
 class ColumnKind(StrEnum):
     INT = "int"
     MONEY = "money"  # integer cents
-    IDS = "ids"  # sorted record ids joined by ','
+    IDS = "ids"  # record ids joined by ',', in no particular order (the clues sort them)
     TEXT = "text"
 
 
@@ -44,13 +44,20 @@ class Rule:
     parameters: tuple[str, ...] = field(default=())
 
 
-IDS = "array_to_string(list_sort(list({})), ',')"
+# Unsorted: most households with records fire no rule that lists them, and sorting every
+# household's list cost more than the aggregate itself; `clues.py` sorts the lists it shows.
+IDS = "string_agg({}, ',')"
 IN_W = "BETWEEN {w_lo} AND {w_hi}"
 # The latest record known at D of its person, household or village: the frame carries the day
 # of the key's next record in (day, rid) order (`frame.py`), so "latest" is a row filter, not a
 # window over millions of records at every run.
 LATEST_AT_D = "day <= {d_day} AND (next_day IS NULL OR next_day > {d_day})"
 VILLAGE_LATEST_AT_D = "day <= {d_day} AND (next_vday IS NULL OR next_vday > {d_day})"
+
+
+# The parameters `p` of the province of the household of feed rows `{0}`, joined here rather than
+# through `hp`: DuckDB stores a CTE that several queries read, and `hp`'s rows are wide.
+PROVINCE_PARAMS = "JOIN hh h ON h.hh = {0}.hh JOIN params p ON p.prov = h.prov"
 
 
 def _ids(column: str) -> str:
@@ -156,10 +163,10 @@ FACTS: dict[str, Fact] = {
         Fact(
             "jobless",
             f"SELECT e.hh, count(*) AS k, {_ids('e.rid')} AS ids FROM f_employment e"
-            " JOIN hp ON hp.hh = e.hh"
+            f" {PROVINCE_PARAMS.format('e')}"
             f" WHERE e.hh IS NOT NULL AND {LATEST_AT_D}"
             " AND e.labour IN ('full', 'partial') AND e.status IN ('unemployed', 'returned_home')"
-            " AND {d_day} - e.day >= hp.unemp_days GROUP BY e.hh",
+            " AND {d_day} - e.day >= p.unemp_days GROUP BY e.hh",
             HITS,
         ),
         Fact(
@@ -171,8 +178,8 @@ FACTS: dict[str, Fact] = {
         Fact(
             "declared",
             f"SELECT d.hh, count(*) AS k, {_ids('d.rid')} AS ids"
-            " FROM decl d JOIN hp ON hp.hh = d.hh"
-            " WHERE {d_day} - d.day >= 0 AND {d_day} - d.day <= hp.decl_days GROUP BY d.hh",
+            f" FROM decl d {PROVINCE_PARAMS.format('d')}"
+            " WHERE {d_day} - d.day >= 0 AND {d_day} - d.day <= p.decl_days GROUP BY d.hh",
             HITS,
         ),
         Fact(

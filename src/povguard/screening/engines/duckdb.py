@@ -189,9 +189,11 @@ class DuckDBEngine(SqlEngine):
         return (f"row {line}" if source.is_parquet else f"line {line + 1}"), str(problem)
 
     def export(self, query: str, path: Path) -> None:
-        """Write the result of `query` to a Parquet file."""
+        """Write the result of `query` to a Parquet file, compressed with LZ4: about 1.8 times
+        the size of zstd, but read several times faster (the stored frames are read at every
+        run)."""
         target = str(path).replace("'", "''")
-        self._run(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        self._run(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION lz4)")
 
     @staticmethod
     def parquet_source(paths: list[Path]) -> str:
