@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/povguard.sqlite3"
     lake: Path = Path("var/lake")
     secret_key: str = "change-me-in-production"
+    # Days an ended import's upload and an ended report's file are kept (`povguard cleanup`).
+    upload_retention_days: int = Field(default=30, ge=1)
+    report_retention_days: int = Field(default=30, ge=1)
 
     def sqlite_path(self) -> Path | None:
         """The file of an SQLite database URL, or None for other databases."""

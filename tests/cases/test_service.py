@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from povguard.audit.models import AuditEntry
-from povguard.cases import service
+from povguard.auth.principal import Principal
+from povguard.cases import assistance, service, worklist
 from povguard.cases.enums import Action, CaseKind, CaseSource, CaseState, Category
 from povguard.cases.models import MonitoringObject
 from povguard.cases.schemas import TransitionIn
@@ -167,6 +169,37 @@ def test_scoping_hides_other_townships(session: Session) -> None:
     }
     with pytest.raises(NotFound):
         service.list_cases(session, TOWNSHIP_B_OFFICER, region=TOWNSHIP_A)
+
+
+# A township code of the county that the region registry does not hold.
+UNKNOWN_TOWNSHIP = "530102009000"
+
+
+@pytest.mark.parametrize(
+    "list_call",
+    [
+        lambda s, p, r: service.list_cases(s, p, region=r),
+        lambda s, p, r: service.list_overdue(s, p, region=r, today=DAY0),
+        lambda s, p, r: service.count_overdue(s, p, region=r, today=DAY0),
+        lambda s, p, r: service.overdue_by_region(s, p, level=Level.VILLAGE, region=r),
+        lambda s, p, r: worklist.worklist(s, p, village=r, today=DAY0),
+        lambda s, p, r: worklist.state_counts(s, p, village=r, today=DAY0),
+        lambda s, p, r: assistance.list_referrals(s, p, region=r),
+        lambda s, p, r: assistance.quality_flags(s, p, region=r),
+    ],
+    ids=["cases", "overdue", "count", "by_region", "worklist", "states", "referrals", "flags"],
+)
+def test_region_filters_refuse_unknown_and_outside_regions_alike(
+    session: Session, list_call: Callable[[Session, Principal, str], object]
+) -> None:
+    add_household(session, village=VILLAGE_A)
+    list_call(session, COUNTY_OFFICER, TOWNSHIP_A)  # a region of the registry, in scope
+    for region in (UNKNOWN_TOWNSHIP, TOWNSHIP_A):
+        officer = COUNTY_OFFICER if region == UNKNOWN_TOWNSHIP else TOWNSHIP_B_OFFICER
+        with pytest.raises(NotFound, match=f"^region {region} not found$"):
+            list_call(session, officer, region)
+    with pytest.raises(BadInput, match="not a 12-digit region code"):
+        list_call(session, COUNTY_OFFICER, "530102")
 
 
 def test_overdue_lists_by_level(session: Session) -> None:

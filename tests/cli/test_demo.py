@@ -22,6 +22,7 @@ def test_demo_builds_a_screened_county_with_its_users(tmp_path: Path) -> None:
                            check=False)  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert "400 households" in first.stdout
+    assert "4 clues of township" in first.stdout  # taken through the procedure by the users
     for user in ("admin", "county", "township", "cadre"):
         assert f"    {user}" in first.stdout
     # A second run reuses the data and prints the same logins.
@@ -30,6 +31,7 @@ def test_demo_builds_a_screened_county_with_its_users(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     logins = [line for line in first.stdout.splitlines() if line.startswith("    admin")]
     assert logins and logins[0] in second.stdout
+    assert "approved as monitoring objects" not in second.stdout  # no second set of cases
 
 
 def test_demo_ends_serving_the_web_app(tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ REPORT_TOWNSHIPS = [factories.TOWNSHIP_A, factories.TOWNSHIP_B, factories.TOWNSH
 UNKNOWN_CASE = "999999"
 UNKNOWN_ID = "0" * 32  # of a run, a report
 UNKNOWN_HOUSEHOLD = "H999999"
+UNKNOWN_VILLAGE = "530129001099"  # of township A, not in the registry
 STEP = {"action": "accept", "comment": "", "version": 1}
 MEASURE = {
     "group": "employment",
@@ -247,6 +248,16 @@ def assert_not_found_page(response: Response, *leaks: str) -> None:
         assert text not in response.text
 
 
+def assert_refused_page(response: Response, role: str, *leaks: str) -> None:
+    """A change of a record outside the scope, as the API refuses it: a role that may change
+    records is told the record is not found, one that may not is refused (403) before any
+    record is read."""
+    assert response.status_code == refusal(role)[0], response.text
+    assert response.headers["content-type"].startswith("text/html")
+    for text in leaks:
+        assert text not in response.text
+
+
 def clue_households(content: bytes) -> list[str]:
     """The household ids of a clue export (first column, under the header)."""
     sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
@@ -311,6 +322,12 @@ def test_cases_and_measures_pages(
     unknown_referral = post_form(pages, f"/cases/{own_case}/referrals/{UNKNOWN_CASE}/answer",
                                  answer="accepted", version=1)  # fmt: skip
     assert unknown_measure.status_code == unknown_referral.status_code == refusal(role)[0]
+    for path in ("steps", "measures", "referrals", "elimination"):
+        unknown_change = post_form(pages, f"/cases/{UNKNOWN_CASE}/{path}", version=1)
+        assert_refused_page(unknown_change, role)
+    unknown_opening = post_form(pages, f"/households/{UNKNOWN_HOUSEHOLD}/cases",
+                                source="cadre_visit")  # fmt: skip
+    assert_refused_page(unknown_opening, role)
     before = snapshot(world)
     for household_id in ALL:
         case_id, measure_id = world.cases[household_id], world.measures[household_id]
@@ -337,8 +354,9 @@ def test_cases_and_measures_pages(
             (f"/cases/{case_id}/referrals/{referral_id}/answer",
              {"answer": "accepted", "version": 1}),
             (f"/cases/{case_id}/elimination", {"note": "风险消除"}),
+            (f"/households/{household_id}/cases", {"source": "cadre_visit"}),
         ):  # fmt: skip
-            assert_not_found_page(post_form(pages, path, **fields), unit, head)
+            assert_refused_page(post_form(pages, path, **fields), role, unit, head)
         for path in ("notice", "notice.pdf", f"attachments/{'0' * 64}"):
             assert_not_found_page(pages.get(f"/cases/{case_id}/{path}"), head)
         # Through a case in scope, another region's measure or referral is as unknown as a
@@ -401,7 +419,10 @@ def test_runs_and_clues_api(
             village = world.seeded[household_id].village_code
             filtered = client.get(f"/api/v1/screening/runs/{run_id}/clues",
                                   params={"village": village}, headers=headers)  # fmt: skip
-            assert filtered.json() == {"items": [], "total": 0}
+            unknown_village = client.get(f"/api/v1/screening/runs/{run_id}/clues",
+                                         params={"village": UNKNOWN_VILLAGE},
+                                         headers=headers)  # fmt: skip
+            like_unknown(filtered, unknown_village, {UNKNOWN_VILLAGE: village})
 
 
 @pytest.mark.parametrize(("role", "region", "visible"), MATRIX, ids=IDS)

@@ -170,12 +170,16 @@ def test_region_filter(client: TestClient, token_for: Callable) -> None:
         (factories.TOWNSHIP_A, ["H000001", "H000002"]),
         (factories.VILLAGE_B1, ["H000003"]),
         (factories.COUNTY_C, ["H000004"]),
-        ("530129003000", []),  # a well-formed code without households
     ):
         body = client.get(
             "/api/v1/households", params={"region": region}, headers=bearer(token)
         ).json()
         assert [item["household_id"] for item in body["items"]] == expected
+    # A well-formed code the region registry does not hold is not found, like the KPIs.
+    unknown = client.get("/api/v1/households", params={"region": "530129003000"},
+                         headers=bearer(token))  # fmt: skip
+    assert_error(unknown, 404, "not_found")
+    assert unknown.json()["error"]["message"] == "region 530129003000 not found"
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ audit row written for every download."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 
@@ -16,6 +17,9 @@ from sqlalchemy.orm import Session
 from povguard.audit.models import AuditEntry
 from povguard.config import Settings
 from povguard.core.db import engine_for
+from povguard.core.uow import unit_of_work
+from povguard.retention import service as retention
+from povguard.web.reports.api import reports_dir
 from povguard.web.reports.pages import build_reports_context
 from tests.analytics import kpi_data
 from tests.web import factories
@@ -151,3 +155,33 @@ def test_reports_context(history: Settings) -> None:
         context = build_reports_context(session, principal, dt.date(2025, 1, 15))
     assert context["default_month"] == "2024-12" and context["default_from"] == "2025-01"
     assert context["jobs"] == [] and context["busy"] is False
+
+
+def test_an_expired_report_stays_listed_but_is_no_longer_served(
+    settings: Settings,
+    client: TestClient,
+    token_for: Callable[[str, str], str],
+    page_client_for: Callable[[str, str], TestClient],
+) -> None:
+    county = page_client_for("county", factories.COUNTY_A)
+    username = "page-county0"  # the page user just made
+    with unit_of_work(settings.database_url) as session:
+        report_id = factories.seed_report(session, reports_dir(settings), username,
+                                          factories.COUNTY_A)  # fmt: skip
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+    with unit_of_work(settings.database_url) as session:
+        kept = retention.Retention(upload_days=30, report_days=30)
+        expired = retention.expire(session, lake=settings.lake, retention=kept, now=later)
+    retention.remove(expired)
+    assert not (reports_dir(settings) / report_id).exists()
+    assert county.get(f"/reports/{report_id}/download").status_code == 404
+    county.cookies.set("povguard_lang", "zh")
+    page = county.get("/reports").text
+    assert 'data-testid="report-state">已过期<' in page
+    assert f"/reports/{report_id}/download" not in page
+    admin = _auth(token_for("admin", "000000000000"))
+    job = client.get(f"/api/v1/reports/{report_id}", headers=admin).json()
+    assert job["state"] == "expired"
+    download = client.get(f"/api/v1/reports/{report_id}/download", headers=admin)
+    assert download.status_code == 404
+    assert download.json()["error"]["message"] == f"report {report_id} has no file (it is expired)"

@@ -21,7 +21,6 @@ from povguard.cases.common import (
     household_in_scope,
     in_scope,
     is_labour_capable,
-    region_prefix,
     require_writer,
     today_or,
 )
@@ -42,6 +41,7 @@ from povguard.cases.schemas import (
 )
 from povguard.cases.service import load_case
 from povguard.core.errors import Conflict, NotFound
+from povguard.households.service import region_filter
 
 DEVELOPMENT_WARNING = (
     "the household has labour capacity but no industry or employment measure in its plan"
@@ -242,7 +242,7 @@ def list_referrals(
 ) -> list[ReferralRead]:
     """Referrals in scope (of one household); `overdue`: unanswered after their deadline."""
     query = in_scope(sa.select(Referral), principal, Referral.village_code).order_by(Referral.id)
-    wanted = region_prefix(principal, region)
+    wanted = region_filter(session, principal, region)
     if wanted:
         query = query.where(Referral.village_code.startswith(wanted))
     if household_id is not None:
@@ -276,7 +276,7 @@ def quality_flags(
 ) -> list[QualityFlag]:
     """SPEC §7 data-quality flags of the monitoring objects in scope."""
     query = in_scope(sa.select(MonitoringObject), principal, MonitoringObject.village_code)
-    wanted = region_prefix(principal, region)
+    wanted = region_filter(session, principal, region)
     if wanted:
         query = query.where(MonitoringObject.village_code.startswith(wanted))
     objects = list(session.scalars(query.order_by(MonitoringObject.household_id)))

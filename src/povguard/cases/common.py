@@ -11,9 +11,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from povguard.auth.principal import Principal, Role
 from povguard.cases import elimination
-from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound
+from povguard.core.errors import Conflict, Forbidden, NotFound
 from povguard.households.models import Household, Member
-from povguard.regions.codes import is_valid_code, prefix
 
 
 def today_or(today: dt.date | None) -> dt.date:
@@ -54,16 +53,6 @@ def is_labour_capable(session: Session, household_id: str) -> bool:
         sa.select(Member.labour, Member.in_household).where(Member.household_id == household_id)
     )
     return elimination.labour_capable((labour, bool(inside)) for labour, inside in rows)
-
-
-def region_prefix(principal: Principal, region: str | None) -> str | None:
-    if not region:
-        return None
-    if not is_valid_code(region):
-        raise BadInput(f"region {region!r} is not a 12-digit region code", field="region")
-    if not principal.covers(region):
-        raise NotFound(f"region {region} not found")
-    return prefix(region)
 
 
 def check_version(what: str, current: int, given: int) -> None:

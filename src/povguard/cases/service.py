@@ -23,7 +23,6 @@ from povguard.cases.common import (
     flush_or_conflict,
     household_in_scope,
     in_scope,
-    region_prefix,
     require_writer,
     today_or,
 )
@@ -53,6 +52,7 @@ from povguard.cases.schemas import (
 )
 from povguard.core.errors import BadInput, Conflict, NotFound
 from povguard.households.models import Member
+from povguard.households.service import region_filter
 from povguard.policy.service import PolicyBook
 from povguard.regions.codes import PREFIX_LENGTH, Level
 
@@ -322,7 +322,7 @@ def list_cases(
     """Cases in scope (and in `region`), newest first; `overdue` filters on missed deadlines."""
     today = today_or(today)
     query = in_scope(sa.select(Case), principal, Case.village_code).order_by(Case.id.desc())
-    wanted = region_prefix(principal, region)
+    wanted = region_filter(session, principal, region)
     if wanted:
         query = query.where(Case.village_code.startswith(wanted))
     if state is not None:
@@ -366,7 +366,7 @@ def count_overdue(
 ) -> int:
     """How many open cases in scope (and in `region`) are overdue on `today`."""
     query = in_scope(sa.select(sa.func.count()).select_from(Case), principal, Case.village_code)
-    wanted = region_prefix(principal, region)
+    wanted = region_filter(session, principal, region)
     if wanted:
         query = query.where(Case.village_code.startswith(wanted))
     return int(session.scalar(query.where(overdue_clause(today_or(today)))) or 0)
@@ -384,7 +384,7 @@ def overdue_by_region(
     code = sa.func.substr(Case.village_code, 1, PREFIX_LENGTH[level]).label("code")
     query = in_scope(sa.select(code, sa.func.count()), principal, Case.village_code)
     query = query.where(overdue_clause(today_or(today))).group_by(code)
-    wanted = region_prefix(principal, region)
+    wanted = region_filter(session, principal, region)
     if wanted:
         query = query.where(Case.village_code.startswith(wanted))
     counts = {str(prefix_).ljust(12, "0"): int(n) for prefix_, n in session.execute(query)}

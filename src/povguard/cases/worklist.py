@@ -15,13 +15,13 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from povguard.auth.principal import Principal
-from povguard.cases.common import in_scope, region_prefix, today_or
+from povguard.cases.common import in_scope, today_or
 from povguard.cases.enums import CaseState
 from povguard.cases.models import Case, MonitoringObject
 from povguard.cases.service import overdue_clause
 from povguard.core.errors import BadInput
 from povguard.households.models import Member
-from povguard.households.service import mask_name
+from povguard.households.service import mask_name, region_filter
 
 MAX_PAGE_SIZE = 100
 OPEN = "open"  # state filter: every open case (the default)
@@ -69,13 +69,19 @@ def nearest_deadline() -> sa.ColumnElement[Any]:
 
 
 def _conditions(
-    principal: Principal, *, state: str, overdue: bool, village: str | None, today: dt.date
+    session: Session,
+    principal: Principal,
+    *,
+    state: str,
+    overdue: bool,
+    village: str | None,
+    today: dt.date,
 ) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     scope = principal.scope_prefix
     if scope:
         conditions.append(Case.village_code.startswith(scope))
-    wanted = region_prefix(principal, village)
+    wanted = region_filter(session, principal, village)
     if wanted:
         conditions.append(Case.village_code.startswith(wanted))
     if state == OPEN:
@@ -118,7 +124,9 @@ def worklist(
     if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         raise BadInput(f"page must be ≥ 1 and size between 1 and {MAX_PAGE_SIZE}", field="page")
     today = today_or(today)
-    conditions = _conditions(principal, state=state, overdue=overdue, village=village, today=today)
+    conditions = _conditions(
+        session, principal, state=state, overdue=overdue, village=village, today=today
+    )
     total = session.scalar(sa.select(sa.func.count()).select_from(Case).where(*conditions))
     deadline = nearest_deadline()
     open_deadline = sa.case((Case.is_open, deadline), else_=None)
@@ -180,7 +188,7 @@ def state_counts(
 ) -> dict[str, int]:
     """How many cases in scope (and region, and overdue) wait at each state (one query)."""
     conditions = _conditions(
-        principal, state=ALL, overdue=overdue, village=village, today=today_or(today)
+        session, principal, state=ALL, overdue=overdue, village=village, today=today_or(today)
     )
     query = sa.select(Case.state, sa.func.count()).where(*conditions).group_by(Case.state)
     return {str(state): int(count) for state, count in session.execute(query)}

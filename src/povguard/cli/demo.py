@@ -63,6 +63,7 @@ def demo(
     import polars as pl
 
     from povguard.auth.principal import SYSTEM
+    from povguard.cli.demo_cases import identify_some
     from povguard.config import get_settings
     from povguard.core.uow import unit_of_work
     from povguard.ingest.service import import_dataset
@@ -97,6 +98,10 @@ def demo(
         )  # fmt: skip
     )
     credentials = _ensure_users([("county", county), ("township", township), ("village", village)])
+    with unit_of_work() as session:
+        approved = identify_some(session, lake=settings.lake, run_id=run.id, as_of=date)
+    if approved:
+        typer.echo(f"    {approved} clues of township {township} approved as monitoring objects")
     typer.echo("4/4 users (username / password):")
     for username, password in credentials.items():
         typer.echo(f"    {username:9} {password}")

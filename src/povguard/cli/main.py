@@ -37,6 +37,7 @@ def main(
 def _register_commands() -> None:
     from povguard.cli import (
         cases,
+        cleanup,
         db,
         demo,
         imports,
@@ -48,7 +49,19 @@ def _register_commands() -> None:
         users,
     )
 
-    for module in (cases, db, demo, imports, measures, screen, serve, synth, users, reports):
+    for module in (
+        cases,
+        cleanup,
+        db,
+        demo,
+        imports,
+        measures,
+        screen,
+        serve,
+        synth,
+        users,
+        reports,
+    ):
         module.register(app)
 
 

@@ -68,15 +68,32 @@ def _in_scope(
     return column.startswith(scope) if scope else sa.true()
 
 
-def _region_prefix(principal: Principal, region: str | None) -> str | None:
-    """The code prefix a `region` filter selects; NotFound when it is outside the scope."""
-    if region is None or region == "":
-        return None
-    if not is_valid_code(region):
-        raise BadInput(f"region {region!r} is not a 12-digit region code", field="region")
-    if not principal.covers(region):
-        raise NotFound(f"region {region} not found")
-    return prefix(region)
+def region_prefix(
+    session: Session, principal: Principal, code: str, *, field: str = "region"
+) -> str:
+    """The code prefix of region `code` if the registry holds it and the caller may see it.
+
+    A malformed code is BadInput; an unknown code and one outside the caller's scope are the
+    same NotFound, so that no answer tells whether a region exists outside the scope.
+    """
+    if not is_valid_code(code):
+        raise BadInput(f"region {code!r} is not a 12-digit region code", field=field)
+    if not principal.covers(code) or not _region_exists(session, code):
+        raise NotFound(f"region {code} not found")
+    return prefix(code)
+
+
+def region_filter(
+    session: Session, principal: Principal, region: str | None, *, field: str = "region"
+) -> str | None:
+    """The code prefix a list's optional region filter selects (None: no filter), as
+    `region_prefix` checks it."""
+    return region_prefix(session, principal, region, field=field) if region else None
+
+
+def _region_exists(session: Session, code: str) -> bool:
+    query = sa.select(_regions.c.code).where(_regions.c.code == code)
+    return session.execute(query).first() is not None
 
 
 def _matches(principal: Principal, q: str) -> sa.ColumnElement[bool]:
@@ -159,9 +176,9 @@ def search(
     if CONTROL_RE.search(text):
         raise BadInput("search text contains control characters", field="q")
     conditions = [_in_scope(principal, Household.village_code)]
-    region_prefix = _region_prefix(principal, region)
-    if region_prefix:
-        conditions.append(Household.village_code.startswith(region_prefix))
+    wanted = region_filter(session, principal, region)
+    if wanted:
+        conditions.append(Household.village_code.startswith(wanted))
     if text:
         conditions.append(_matches(principal, text))
     total = session.execute(

@@ -45,7 +45,7 @@ class ReportRead(BaseModel):
     kind: ReportKind
     region_code: str
     params: dict[str, Any]
-    state: str = Field(description="queued | running | done | failed")
+    state: str = Field(description="queued | running | done | failed | expired")
     progress: float
     created_by: str
     created_at: dt.datetime

@@ -18,7 +18,7 @@ from povguard.analytics.kpi import service as kpi
 from povguard.analytics.kpi.period import period, single_month
 from povguard.audit import service as audit
 from povguard.auth import service as auth
-from povguard.auth.principal import Principal
+from povguard.auth.principal import SYSTEM, Principal
 from povguard.core.errors import BadInput, NotFound, PovguardError
 from povguard.core.uow import unit_of_work
 from povguard.reports import excel, monthly, roster
@@ -251,3 +251,38 @@ def download(
         region_code=job.region_code,
     )
     return path, job.file_name, MEDIA_TYPES[path.suffix]
+
+
+# ---------------------------------------------------------------- retention
+
+EXPIRED = "expired"  # a done job whose file the retention removed: listed, no longer served
+
+
+def reports_dir(lake: Path) -> Path:
+    """Where report files are kept: beside the lake, one folder per job."""
+    return lake.parent / "reports"
+
+
+def expire_jobs(session: Session, *, finished_before: dt.datetime, reports_dir: Path) -> list[Path]:
+    """The folders of the jobs that ended before `finished_before`, for removal once the
+    transaction commits: done jobs become `expired` (no longer downloadable), failed ones
+    keep their state and lose what an interrupted build left, and a folder an earlier removal
+    missed goes too; each one is audited. Queued and running jobs are never touched."""
+    query = sa.select(ReportJob).where(
+        ReportJob.state.in_(("done", "failed", EXPIRED)), ReportJob.finished_at < finished_before
+    )
+    folders = []
+    for job in session.scalars(query.order_by(ReportJob.id)):
+        folder = reports_dir / job.id
+        if job.state != "done" and not folder.exists():
+            continue  # nothing left to remove
+        after = {"state": EXPIRED if job.state == "done" else job.state, "removed": str(folder)}
+        audit.record(
+            session, actor=SYSTEM, action="expire", entity="report", entity_id=job.id,
+            before={"state": job.state, "file_name": job.file_name}, after=after,
+            region_code=job.region_code,
+        )  # fmt: skip
+        job.state = after["state"]
+        folders.append(folder)
+    session.flush()
+    return folders

@@ -28,9 +28,10 @@ from povguard.analytics.kpi.schemas import (
 from povguard.auth.principal import Principal
 from povguard.cases.enums import OPEN_STATES, CaseKind, CaseState
 from povguard.cases.service import count_overdue, overdue_by_region
-from povguard.core.errors import BadInput, NotFound
+from povguard.core.errors import NotFound
 from povguard.households import idnumber
-from povguard.regions.codes import PREFIX_LENGTH, Level, is_valid_code, prefix
+from povguard.households import service as households
+from povguard.regions.codes import PREFIX_LENGTH, Level, prefix
 from povguard.regions.models import Region
 from povguard.screening import runs
 from povguard.screening.rules import RULES
@@ -40,16 +41,12 @@ NATIONAL = runs.NATIONAL
 
 def region_prefix(session: Session, principal: Principal, code: str) -> str:
     """The code prefix of region `code` if it exists and the caller may see it (404 when it is
-    unknown or outside the caller's scope)."""
+    unknown or outside the caller's scope); NATIONAL is the whole country ('')."""
     if code == NATIONAL:
         if principal.scope_prefix:
             raise NotFound(f"region {code} not found")
         return ""
-    if not is_valid_code(code):
-        raise BadInput(f"{code!r} is not a 12-digit region code", field="code")
-    if not principal.covers(code) or session.get(Region, code) is None:
-        raise NotFound(f"region {code} not found")
-    return prefix(code)
+    return households.region_prefix(session, principal, code, field="code")
 
 
 def _share(part: int, whole: int) -> float | None:

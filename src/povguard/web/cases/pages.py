@@ -3,7 +3,7 @@ attachments and publicity notice, the assistance plan and referrals; cases opene
 screening clues and from the household page.
 
 Every form posts to a page endpoint that calls the same service as the JSON API. A refused form
-(stale version, illegal step, missing reason, bad attachment) answers 409/400/403 with the case
+(stale version, illegal step, missing reason, bad attachment) answers 409/400 with the case
 re-rendered around the user's input and the reason next to the form; the case page's htmx
 configuration swaps those answers in.
 """
@@ -22,10 +22,11 @@ from starlette.datastructures import FormData, UploadFile
 from povguard.auth.principal import Principal
 from povguard.cases import assistance, attachments, notice, worklist
 from povguard.cases import service as cases
+from povguard.cases.common import require_writer
 from povguard.cases.enums import CaseKind, CaseSource, MeasureStatus
 from povguard.cases.schemas import CaseCreate
 from povguard.config import Settings
-from povguard.core.errors import BadInput, Conflict, Forbidden, NotFound, PovguardError
+from povguard.core.errors import BadInput, Conflict, NotFound, PovguardError
 from povguard.screening.lake import lake_policy
 from povguard.web.cases import forms
 from povguard.web.cases.api import attachment_store
@@ -50,7 +51,7 @@ templates.env.filters.update(FILTERS)
 __all__ = ["nav", "router"]
 
 LIST_FIELDS = frozenset({"causes", "income_month", "income_value", "clue_id"})
-STATUS = {Conflict: 409, BadInput: 400, Forbidden: 403}
+STATUS = {Conflict: 409, BadInput: 400}
 STALE = N_(
     "Someone else changed this record after you opened the page. The page now shows the "
     "current state: check it and submit again."
@@ -61,6 +62,17 @@ MEASURE_ADDED = N_("Measure added")
 MEASURE_UPDATED = N_("Measure updated")
 REFERRAL_RECORDED = N_("Referral recorded")
 ANSWER_RECORDED = N_("Answer recorded")
+
+
+def case_writer(principal: PageUser) -> Principal:
+    """The signed-in user, if its role may change cases. A read-only role gets 403 before any
+    record is read, whatever the id (as the API answers): the refusal never depends on whether
+    the record exists or lies in the scope."""
+    require_writer(principal)
+    return principal
+
+
+CaseWriter = Annotated[Principal, Depends(case_writer)]
 
 
 async def form_data(request: Request) -> FormData:
@@ -220,7 +232,7 @@ def take_step(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PageUser,
+    principal: CaseWriter,
     case_id: int,
     form: FormDep,
 ) -> Response:
@@ -233,7 +245,7 @@ def take_step(
                                 elimination=case.kind is CaseKind.ELIMINATION)  # fmt: skip
         data = data.model_copy(update={"attachments": _read_uploads(settings, form)})
         cases.transition(session, principal, case_id, data)
-    except (Conflict, BadInput, Forbidden) as exc:
+    except (Conflict, BadInput) as exc:
         return refused(request, session, settings, principal, case_id,
                        form=f"step:{action}", exc=exc, submitted=fields)  # fmt: skip
     what = ACTION[data.action.value]
@@ -245,7 +257,7 @@ def add_measure(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PageUser,
+    principal: CaseWriter,
     case_id: int,
     form: FormDep,
 ) -> Response:
@@ -253,7 +265,7 @@ def add_measure(
     fields = fields_of(form)
     try:
         assistance.add_measure(session, principal, case_id, forms.measure(fields))
-    except (Conflict, BadInput, Forbidden) as exc:
+    except (Conflict, BadInput) as exc:
         return refused(request, session, settings, principal, case_id,
                        form="measure", exc=exc, submitted=fields)  # fmt: skip
     return after_change(request, session, settings, principal, case_id, MEASURE_ADDED)
@@ -264,7 +276,7 @@ def set_measure_status(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PageUser,
+    principal: CaseWriter,
     case_id: int,
     measure_id: int,
     form: FormDep,
@@ -276,7 +288,7 @@ def set_measure_status(
         version = forms.version_of(fields)
         assistance.set_measure_status(session, principal, measure_id, status=status,
                                       version=version)  # fmt: skip
-    except (Conflict, BadInput, Forbidden) as exc:
+    except (Conflict, BadInput) as exc:
         return refused(request, session, settings, principal, case_id,
                        form=f"measure:{measure_id}", exc=exc, submitted=fields)  # fmt: skip
     return after_change(request, session, settings, principal, case_id, MEASURE_UPDATED)
@@ -287,7 +299,7 @@ def refer(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PageUser,
+    principal: CaseWriter,
     case_id: int,
     form: FormDep,
 ) -> Response:
@@ -296,7 +308,7 @@ def refer(
     try:
         data = forms.referral(fields, household_id=case.household_id, case_id=case.id)
         assistance.refer(session, principal, data)
-    except (Conflict, BadInput, Forbidden) as exc:
+    except (Conflict, BadInput) as exc:
         return refused(request, session, settings, principal, case_id,
                        form="referral", exc=exc, submitted=fields)  # fmt: skip
     return after_change(request, session, settings, principal, case_id, REFERRAL_RECORDED)
@@ -307,7 +319,7 @@ def answer_referral(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PageUser,
+    principal: CaseWriter,
     case_id: int,
     referral_id: int,
     form: FormDep,
@@ -317,7 +329,7 @@ def answer_referral(
     try:
         assistance.answer_referral(session, principal, referral_id,
                                    forms.referral_answer(fields))  # fmt: skip
-    except (Conflict, BadInput, Forbidden) as exc:
+    except (Conflict, BadInput) as exc:
         return refused(request, session, settings, principal, case_id,
                        form=f"referral:{referral_id}", exc=exc, submitted=fields)  # fmt: skip
     return after_change(request, session, settings, principal, case_id, ANSWER_RECORDED)
@@ -328,7 +340,7 @@ def start_elimination(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PageUser,
+    principal: CaseWriter,
     case_id: int,
     form: FormDep,
 ) -> Response:
@@ -345,7 +357,7 @@ def start_elimination(
         data = CaseCreate(household_id=case.household_id, source=CaseSource.CADRE_VISIT,
                           kind=CaseKind.ELIMINATION, note=note)  # fmt: skip
         created, _ = cases.create(session, principal, data, policy=lake_policy(settings.lake))
-    except (Conflict, BadInput, Forbidden) as exc:
+    except (Conflict, BadInput) as exc:
         return refused(request, session, settings, principal, case_id,
                        form="elimination", exc=exc, submitted=fields)  # fmt: skip
     target = f"/cases/{created.id}"
@@ -403,7 +415,7 @@ def create_from_clues(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PageUser,
+    principal: CaseWriter,
     form: FormDep,
 ) -> Response:
     """The "Create cases" button of a screening run's clue table."""
@@ -426,7 +438,7 @@ def open_from_household(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PageUser,
+    principal: CaseWriter,
     household_id: str,
     form: FormDep,
 ) -> Response:
@@ -437,7 +449,7 @@ def open_from_household(
         forms.received_on(fields.get("received_on"), today)
         data = forms.declaration(fields, household_id=household_id)
         case, _ = cases.create(session, principal, data, policy=lake_policy(settings.lake))
-    except (Conflict, BadInput, Forbidden) as exc:
+    except (Conflict, BadInput) as exc:
         session.rollback()
         context = build_profile_context(session, principal, household_id)
         context["case_panel"] = build_household_panel(

@@ -91,6 +91,11 @@ def errors_csv(
 def errors_response(session: Session, principal: Principal, lake: Path, batch_id: str) -> Response:
     path = uploads.errors_file(session, principal, batch_id, lake=lake)
     if not path.exists():
+        if batches.get(session, principal, batch_id).errors_count and not path.parent.exists():
+            raise NotFound(
+                f"the bad rows of import batch {batch_id} were removed with its upload after "
+                "the retention (POVGUARD_UPLOAD_RETENTION_DAYS)"
+            )
         raise NotFound(f"import batch {batch_id} has no bad rows")
     return FileResponse(path, media_type="text/csv",
                         filename=f"import-{batch_id[:8]}-errors.csv")  # fmt: skip

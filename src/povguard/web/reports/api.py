@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
 
 def reports_dir(settings: Settings) -> Path:
-    return settings.lake.parent / "reports"
+    return service.reports_dir(settings.lake)
 
 
 def execute_in_background(job_id: str, settings: Settings) -> None:
