@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from povguard.auth.principal import Principal, Role
 from povguard.core.errors import BadInput, Forbidden, NotFound, PovguardError
 from povguard.core.uow import unit_of_work
-from povguard.regions.codes import LEVEL_ORDER, ancestor, is_valid_code, level_of, prefix
+from povguard.households.service import region_filter
+from povguard.regions.codes import LEVEL_ORDER, ancestor, is_valid_code, level_of
 from povguard.screening.models import ScreeningRun
 from povguard.screening.rules import RULES_BY_CODE
 from povguard.screening.schemas import CluePage, ClueRead, RunRead
@@ -234,14 +235,14 @@ def list_clues(
         raise BadInput(f"unknown rule {rule!r}", field="rule")
     if category is not None and category not in CATEGORIES:
         raise BadInput(f"unknown category {category!r}", field="category")
-    if village is not None and not is_valid_code(village):
-        raise BadInput(f"{village!r} is not a region code", field="village")
+    # An unknown village or one outside the scope is a 404, as in every list's region filter.
+    village_prefix = region_filter(session, principal, village, field="village")
     frame = stored_clues(lake, run_id)
     scope = principal.scope_prefix
     if scope:
         frame = frame.filter(pl.col("village_code").str.starts_with(scope))
-    if village:
-        frame = frame.filter(pl.col("village_code").str.starts_with(prefix(village)))
+    if village_prefix:
+        frame = frame.filter(pl.col("village_code").str.starts_with(village_prefix))
     if rule:
         frame = frame.filter(pl.col("rules").str.split(";").list.contains(rule))
     if category:

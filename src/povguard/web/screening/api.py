@@ -12,7 +12,6 @@ from povguard.cases.summary import open_cases_for_screening
 from povguard.config import Settings
 from povguard.core.errors import PovguardError
 from povguard.core.uow import unit_of_work
-from povguard.households.service import region_filter
 from povguard.screening import runs
 from povguard.screening.schemas import CluePage, RunCreate, RunCreated, RunRead
 from povguard.web.deps import CurrentUser, SessionDep, SettingsDep
@@ -86,7 +85,6 @@ def list_clues(
 ) -> CluePage:
     """The clues of a finished run inside the caller's scope, filtered and paged; a `village`
     unknown or outside the scope is a 404, as in every list's region filter."""
-    region_filter(session, principal, village, field="village")
     return runs.list_clues(
         session, principal, settings.lake, run_id,
         page=page, size=size, rule=rule, category=category, village=village,

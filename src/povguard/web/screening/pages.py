@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from povguard.auth.principal import Principal
 from povguard.cases.common import may_write
-from povguard.households.service import region_filter
 from povguard.screening import runs
 from povguard.screening.rules import RULES
 from povguard.web.deps import PageUser, SessionDep, SettingsDep
@@ -109,7 +108,6 @@ def build_run_context(
         "today": dt.date.today().isoformat(),
     }
     if run.state == "done":
-        region_filter(session, principal, filters["village"] or None, field="village")
         clues = runs.list_clues(
             session, principal, lake, run_id, page=page, size=PAGE_SIZE,
             rule=filters["rule"] or None, category=filters["category"] or None,
