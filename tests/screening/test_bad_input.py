@@ -73,6 +73,15 @@ def test_overlapping_income_periods_are_refused(data: Path) -> None:
         screen_folder(data, AS_OF)
 
 
+def test_a_period_ending_before_it_starts_is_refused(data: Path) -> None:
+    # After every other period of the household, so that no overlap is reported first.
+    with (data / "income.csv").open("a", encoding="utf-8") as handle:
+        handle.write("H000001,2025-03,2025-01,1.00,0,0,0,0,survey\n")
+    with pytest.raises(BadInput, match=r"household H000001 has a period ending before it starts"
+                                       r" \(2025-03\)"):  # fmt: skip
+        screen_folder(data, AS_OF)
+
+
 def test_the_same_id_number_in_two_member_rows_is_refused(data: Path) -> None:
     lines = (data / "members.csv").read_text(encoding="utf-8").splitlines()
     twin = lines[1].split(",")

@@ -16,6 +16,8 @@ import sqlglot
 from povguard.core.errors import BadInput
 from povguard.screening.compiler import compile_screening
 from povguard.screening.dataset import (
+    IN_HOUSEHOLD,
+    IN_HOUSEHOLD_SELECT,
     INTEGRITY,
     INTEGRITY_PRECHECK,
     NORMALISE,
@@ -131,6 +133,8 @@ class SqlEngine(ABC):
                 self.view(table, self.sql(with_member(table, f"{table}_rows")))
             else:
                 self.materialize(table, self.sql(frame_select(table, region_prefix)))
+            if table == "mem":
+                self.materialize(IN_HOUSEHOLD, self.sql(IN_HOUSEHOLD_SELECT))
         self._raise_on_bad_rows(files)
 
     def _raise_on_bad_rows(self, files: dict[str, SourceFile]) -> None:
@@ -154,9 +158,12 @@ class SqlEngine(ABC):
         raise BadInput(f"{source.path}: {where}: {problem}{more}")
 
     def check_integrity(self) -> None:
+        may_find: dict[str, bool] = {}  # precheck → whether it returned a row
         for message, query in INTEGRITY.items():
             precheck = INTEGRITY_PRECHECK.get(message)
-            if precheck is not None and not self.rows(self.sql(precheck)):
+            if precheck is not None and precheck not in may_find:
+                may_find[precheck] = bool(self.rows(self.sql(precheck)))
+            if precheck is not None and not may_find[precheck]:
                 continue
             found = self.rows(self.sql(query))
             if found:
