@@ -96,7 +96,7 @@ def _next_day(key: str, name: str = "next_day") -> str:
     return f"lead(t.date_day) OVER (PARTITION BY t.{key} {order}) AS {name}"
 
 
-# Frame table → (select list, FROM clause) over the typed views; `frame_select()` adds `_bad`
+# Frame table → (select list, FROM clause) over the typed views; `own_select()` adds `_bad`
 # (whether the row has an unusable value).
 NORMALISE: dict[str, tuple[str, str]] = {
     "hh": (
@@ -200,13 +200,10 @@ def with_member(table: str, rows: str) -> str:
     )
 
 
-def frame_select(table: str, region_prefix: str = "") -> str:
-    """SELECT building frame table `table` (with `_bad`) from its file's typed view.
-
-    Frame tables are built in `NORMALISE` order: person-keyed feeds join the `mem` table.
-    """
-    own = own_select(table, region_prefix)
-    return with_member(table, f"({own})") if person_keyed(table) else own
+def own_rows(table: str) -> str:
+    """The relation holding frame table `table`'s own columns: a person-keyed feed's rows
+    without their member are `<table>_rows`, and `<table>` joins them to it (`with_member`)."""
+    return f"{table}_rows" if person_keyed(table) else table
 
 
 # The file each frame table is built from (for reporting bad rows).
@@ -217,6 +214,34 @@ SOURCE_OF: dict[str, str] = {
     "decl": "declarations",
     **{f"f_{name[len('feeds/') :]}": name for name in FILES if name.startswith("feeds/")},
 }
+
+# The "latest record" feeds (`next_day`): (what a record belongs to, its key columns).
+_LATEST_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "f_education": ("ID number", ("pid",)),
+    "f_employment": ("ID number", ("pid",)),
+    "f_housing": ("household", ("hh",)),
+    "f_water": ("household or village", ("hh", "village")),
+}
+
+
+def _twice_on_one_date(table: str) -> str:
+    """The message naming a record that appears twice with one date for one key: which of the
+    two is the latest is undefined (ties of date go by record id)."""
+    what = _LATEST_KEYS[table][0]
+    return f"{SOURCE_OF[table]}: record {{0}} of {what} {{1}} appears twice on the same date"
+
+
+def _twice_on_one_date_query(table: str, *, precheck: bool = False) -> str:
+    keys = _LATEST_KEYS[table][1]
+    group = f"{', '.join(keys)}, day, rid"
+    rows = own_rows(table)
+    if precheck:
+        return f"SELECT 1 FROM {rows} GROUP BY hash({group}) HAVING count(*) > 1 LIMIT 1"
+    key = keys[0] if len(keys) == 1 else f"coalesce({', '.join(keys)})"
+    return (
+        f"SELECT rid, {key} FROM {rows} GROUP BY {group} HAVING count(*) > 1 ORDER BY rid LIMIT 1"
+    )
+
 
 # Integrity problems that make the rules ill-defined: the first offending row of each is reported.
 INTEGRITY: dict[str, str] = {
@@ -236,6 +261,7 @@ INTEGRITY: dict[str, str] = {
     "income: household {0} has a period ending before it starts ({1})": (
         "SELECT hh, s_mon FROM inc WHERE e_mon < s_mon ORDER BY hh LIMIT 1"
     ),
+    **{_twice_on_one_date(table): _twice_on_one_date_query(table) for table in _LATEST_KEYS},
 }
 
 # The widest span of months (first start to last end) that `_MONTHS_COVERED` can hold as bits
@@ -276,4 +302,10 @@ INTEGRITY_PRECHECK: dict[str, str] = {
     ),
     # A period ending before it starts is counted by the same precheck (`odd`).
     "income: household {0} has a period ending before it starts ({1})": _PERIODS_PRECHECK,
+    # Equal (key, date, record id) triples have equal hashes (a collision only makes the
+    # check run).
+    **{
+        _twice_on_one_date(table): _twice_on_one_date_query(table, precheck=True)
+        for table in _LATEST_KEYS
+    },
 }
