@@ -232,6 +232,8 @@ def _twice_on_one_date(table: str) -> str:
 
 
 def _twice_on_one_date_query(table: str, *, precheck: bool = False) -> str:
+    """SQL naming the first such record (record id, key); `precheck`: a cheaper query that
+    returns a row whenever that one may."""
     keys = _LATEST_KEYS[table][1]
     group = f"{', '.join(keys)}, day, rid"
     rows = own_rows(table)
