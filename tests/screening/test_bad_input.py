@@ -73,6 +73,47 @@ def test_overlapping_income_periods_are_refused(data: Path) -> None:
         screen_folder(data, AS_OF)
 
 
+def test_a_period_ending_before_it_starts_is_refused(data: Path) -> None:
+    # After every other period of the household, so that no overlap is reported first.
+    with (data / "income.csv").open("a", encoding="utf-8") as handle:
+        handle.write("H000001,2025-03,2025-01,1.00,0,0,0,0,survey\n")
+    with pytest.raises(BadInput, match=r"household H000001 has a period ending before it starts"
+                                       r" \(2025-03\)"):  # fmt: skip
+        screen_folder(data, AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("file", "status", "message"),
+    [
+        ("feeds/education.csv", "dropout",
+         "feeds/education: record EDU0000001 of ID number 530129201604059197 appears twice"),
+        ("feeds/housing.csv", "D", "feeds/housing: record HOU0000001 of household H000187 appears"),
+        ("feeds/water.csv", "false",
+         "feeds/water: record WAT0000001 of household or village 530323002002 appears twice"),
+    ],
+)  # fmt: skip
+def test_a_record_twice_on_one_date_is_refused(
+    data: Path, file: str, status: str, message: str
+) -> None:
+    """Which of the two is the latest would be undefined: ties of date go by record id."""
+    lines = (data / file).read_text(encoding="utf-8").splitlines()
+    header, first = lines[0].split(","), lines[1].split(",")
+    changed_column = {"feeds/education.csv": "status", "feeds/housing.csv": "grade"}
+    first[header.index(changed_column.get(file, "safe"))] = status
+    with (data / file).open("a", encoding="utf-8") as handle:
+        handle.write(",".join(first) + "\n")
+    with pytest.raises(BadInput, match=message):
+        screen_folder(data, AS_OF)
+
+
+def test_a_record_id_repeated_on_another_date_is_accepted(data: Path) -> None:
+    lines = (data / "feeds/housing.csv").read_text(encoding="utf-8").splitlines()
+    later = lines[1].replace("2022-08-08", "2022-08-09")
+    with (data / "feeds/housing.csv").open("a", encoding="utf-8") as handle:
+        handle.write(later + "\n")
+    screen_folder(data, AS_OF)
+
+
 def test_the_same_id_number_in_two_member_rows_is_refused(data: Path) -> None:
     lines = (data / "members.csv").read_text(encoding="utf-8").splitlines()
     twin = lines[1].split(",")

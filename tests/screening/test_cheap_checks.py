@@ -120,3 +120,20 @@ def test_the_month_check_accepts_exactly_what_its_regular_expression_does() -> N
             assert (reason is None) is valid, raw
     finally:
         engine.close()
+
+
+TIES = "feeds/education: record {0} of ID number {1} appears twice on the same date"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["P1", "P2"]), st.integers(0, 2), st.sampled_from("ab")),
+                max_size=6))  # fmt: skip
+def test_the_same_date_precheck_agrees_with_the_check(records: list[tuple[str, int, str]]) -> None:
+    engine = DuckDBEngine(threads=1)
+    try:
+        types = {"pid": "VARCHAR", "day": "BIGINT", "rid": "VARCHAR"}
+        engine.register_table("f_education_rows", types, records)
+        precheck = bool(engine.rows(INTEGRITY_PRECHECK[TIES]))
+        assert precheck == bool(engine.rows(INTEGRITY[TIES])) == (len(set(records)) < len(records))
+    finally:
+        engine.close()

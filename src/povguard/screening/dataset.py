@@ -96,7 +96,7 @@ def _next_day(key: str, name: str = "next_day") -> str:
     return f"lead(t.date_day) OVER (PARTITION BY t.{key} {order}) AS {name}"
 
 
-# Frame table → (select list, FROM clause) over the typed views; `frame_select()` adds `_bad`
+# Frame table → (select list, FROM clause) over the typed views; `own_select()` adds `_bad`
 # (whether the row has an unusable value).
 NORMALISE: dict[str, tuple[str, str]] = {
     "hh": (
@@ -157,14 +157,23 @@ NORMALISE: dict[str, tuple[str, str]] = {
 
 
 # Frame tables that the rule query reads once, through filters that keep few of their rows (in
-# W, this year's insurance…): where re-reading the file is cheap, they are views, so that only
-# the rows kept are joined to their member, and nothing is stored.
+# W, this year's insurance…), or that are small (housing, water): where re-reading the file is
+# cheap, they are views, so that only the rows kept are joined to their member, and nothing is
+# stored. (A stored water table also misled DuckDB's join planner: its village statistics made
+# the water fact look 27 times larger than the households, so that the rule query built a hash
+# table of every household's facts.)
 STREAMED = frozenset(
     {"f_medical", "f_insurance", "f_disaster", "f_civil", "f_disability", "f_health",
-     "f_accident", "f_assets", "decl"}
+     "f_accident", "f_assets", "decl", "f_housing", "f_water"}
 )  # fmt: skip
 
-# A person-keyed feed row belongs to the in-household member with its ID number, if any.
+# A person-keyed feed row belongs to the in-household member with its ID number, if any. The
+# in-household members are a table of their own, built right after `mem`: joined to it, a
+# feed's filtered rows are looked up in a table whose size the join planner knows (through
+# `mem WHERE inh` it guessed a fifth of the members, and built its hash table on the members
+# rather than on this year's 21 k uninsured rows).
+IN_HOUSEHOLD = "mem_in"
+IN_HOUSEHOLD_SELECT = f"SELECT pid, {', '.join(PERSON)} FROM mem WHERE inh"
 _MEMBER = "m.hh AS hh, m.mid AS mid, m.birth_ymd AS birth_ymd, m.labour AS labour"
 
 
@@ -187,17 +196,14 @@ def with_member(table: str, rows: str) -> str:
     the in-household member whose ID number it carries, if any."""
     own = ", ".join(f"t.{column}" for column in FRAME[table] if column not in PERSON)
     return (
-        f"SELECT {own}, {_MEMBER}, t._bad FROM {rows} t LEFT JOIN mem m ON m.pid = t.pid AND m.inh"
+        f"SELECT {own}, {_MEMBER}, t._bad FROM {rows} t LEFT JOIN {IN_HOUSEHOLD} m ON m.pid = t.pid"
     )
 
 
-def frame_select(table: str, region_prefix: str = "") -> str:
-    """SELECT building frame table `table` (with `_bad`) from its file's typed view.
-
-    Frame tables are built in `NORMALISE` order: person-keyed feeds join the `mem` table.
-    """
-    own = own_select(table, region_prefix)
-    return with_member(table, f"({own})") if person_keyed(table) else own
+def own_rows(table: str) -> str:
+    """The relation holding frame table `table`'s own columns: a person-keyed feed's rows
+    without their member are `<table>_rows`, and `<table>` joins them to it (`with_member`)."""
+    return f"{table}_rows" if person_keyed(table) else table
 
 
 # The file each frame table is built from (for reporting bad rows).
@@ -208,6 +214,36 @@ SOURCE_OF: dict[str, str] = {
     "decl": "declarations",
     **{f"f_{name[len('feeds/') :]}": name for name in FILES if name.startswith("feeds/")},
 }
+
+# The "latest record" feeds (`next_day`): (what a record belongs to, its key columns).
+_LATEST_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "f_education": ("ID number", ("pid",)),
+    "f_employment": ("ID number", ("pid",)),
+    "f_housing": ("household", ("hh",)),
+    "f_water": ("household or village", ("hh", "village")),
+}
+
+
+def _twice_on_one_date(table: str) -> str:
+    """The message naming a record that appears twice with one date for one key: which of the
+    two is the latest is undefined (ties of date go by record id)."""
+    what = _LATEST_KEYS[table][0]
+    return f"{SOURCE_OF[table]}: record {{0}} of {what} {{1}} appears twice on the same date"
+
+
+def _twice_on_one_date_query(table: str, *, precheck: bool = False) -> str:
+    """SQL naming the first such record (record id, key); `precheck`: a cheaper query that
+    returns a row whenever that one may."""
+    keys = _LATEST_KEYS[table][1]
+    group = f"{', '.join(keys)}, day, rid"
+    rows = own_rows(table)
+    if precheck:
+        return f"SELECT 1 FROM {rows} GROUP BY hash({group}) HAVING count(*) > 1 LIMIT 1"
+    key = keys[0] if len(keys) == 1 else f"coalesce({', '.join(keys)})"
+    return (
+        f"SELECT rid, {key} FROM {rows} GROUP BY {group} HAVING count(*) > 1 ORDER BY rid LIMIT 1"
+    )
+
 
 # Integrity problems that make the rules ill-defined: the first offending row of each is reported.
 INTEGRITY: dict[str, str] = {
@@ -227,6 +263,7 @@ INTEGRITY: dict[str, str] = {
     "income: household {0} has a period ending before it starts ({1})": (
         "SELECT hh, s_mon FROM inc WHERE e_mon < s_mon ORDER BY hh LIMIT 1"
     ),
+    **{_twice_on_one_date(table): _twice_on_one_date_query(table) for table in _LATEST_KEYS},
 }
 
 # The widest span of months (first start to last end) that `_MONTHS_COVERED` can hold as bits
@@ -240,8 +277,20 @@ _SPAN = (
 # earliest month of the file, are as many as the sum of their lengths.
 _MONTHS_COVERED = "(((CAST(1 AS BIGINT) << (e_mon - s_mon + 1)) - 1) << (s_mon - span.lo))"
 
+# Whether some household's income periods may overlap or end before they start: the month bits
+# of each household's periods are counted only when the file's periods are all well formed and
+# span fewer than `_MASK_MONTHS` months, otherwise a row is returned at once.
+_PERIODS_PRECHECK = (
+    f"WITH {_SPAN} SELECT 1 FROM span WHERE odd > 0 OR hi - lo >= {_MASK_MONTHS}"
+    " UNION ALL SELECT 1 FROM (SELECT hh FROM inc, span"
+    f" WHERE odd = 0 AND hi - lo < {_MASK_MONTHS} GROUP BY hh"
+    f" HAVING bit_count(bit_or({_MONTHS_COVERED})) <> sum(e_mon - s_mon + 1)) AS overlapping"
+    " LIMIT 1"
+)
+
 # For a check whose query is costly: a cheaper query that returns a row whenever the check's
-# query may find one (it never misses an offending row); the check's query then names it.
+# query may find one (it never misses an offending row); the check's query then names it. Checks
+# sharing a precheck run it once.
 INTEGRITY_PRECHECK: dict[str, str] = {
     # Equal ID numbers have equal hashes; grouping integers costs half as much as grouping
     # the text (a collision only makes the check itself run).
@@ -251,10 +300,14 @@ INTEGRITY_PRECHECK: dict[str, str] = {
     # The window sort of the check runs only when some household's periods overlap, or when
     # the bit test cannot decide (periods ending before they start, or too long a span).
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
-        f"WITH {_SPAN} SELECT 1 FROM span WHERE odd > 0 OR hi - lo >= {_MASK_MONTHS}"
-        " UNION ALL SELECT 1 FROM (SELECT hh FROM inc, span"
-        f" WHERE odd = 0 AND hi - lo < {_MASK_MONTHS} GROUP BY hh"
-        f" HAVING bit_count(bit_or({_MONTHS_COVERED})) <> sum(e_mon - s_mon + 1)) AS overlapping"
-        " LIMIT 1"
+        _PERIODS_PRECHECK
     ),
+    # A period ending before it starts is counted by the same precheck (`odd`).
+    "income: household {0} has a period ending before it starts ({1})": _PERIODS_PRECHECK,
+    # Equal (key, date, record id) triples have equal hashes (a collision only makes the
+    # check run).
+    **{
+        _twice_on_one_date(table): _twice_on_one_date_query(table, precheck=True)
+        for table in _LATEST_KEYS
+    },
 }

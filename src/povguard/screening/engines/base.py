@@ -16,13 +16,15 @@ import sqlglot
 from povguard.core.errors import BadInput
 from povguard.screening.compiler import compile_screening
 from povguard.screening.dataset import (
+    IN_HOUSEHOLD,
+    IN_HOUSEHOLD_SELECT,
     INTEGRITY,
     INTEGRITY_PRECHECK,
     NORMALISE,
     SOURCE_OF,
     STREAMED,
     SourceFile,
-    frame_select,
+    own_rows,
     own_select,
     person_keyed,
     with_member,
@@ -123,19 +125,19 @@ class SqlEngine(ABC):
             self.view(source.view, self.sql(typed_select(source, native=native, clean=clean)))
         # The frame tables keep `_bad`: the rows of a file are checked as the table is built.
         for table in NORMALISE:
-            if table in STREAMED and self.rereads_cheaply(files[SOURCE_OF[table]]):
-                self.view(table, self.sql(frame_select(table, region_prefix)))
-            elif person_keyed(table):
-                # Stored without the member, joined to it by the rules' filtered reads only.
-                self.materialize(f"{table}_rows", self.sql(own_select(table, region_prefix)))
-                self.view(table, self.sql(with_member(table, f"{table}_rows")))
-            else:
-                self.materialize(table, self.sql(frame_select(table, region_prefix)))
+            streamed = table in STREAMED and self.rereads_cheaply(files[SOURCE_OF[table]])
+            keep = self.view if streamed else self.materialize
+            keep(own_rows(table), self.sql(own_select(table, region_prefix)))
+            if person_keyed(table):
+                # Joined to their member by the rules' filtered reads only.
+                self.view(table, self.sql(with_member(table, own_rows(table))))
+            if table == "mem":
+                self.materialize(IN_HOUSEHOLD, self.sql(IN_HOUSEHOLD_SELECT))
         self._raise_on_bad_rows(files)
 
     def _raise_on_bad_rows(self, files: dict[str, SourceFile]) -> None:
         counts = " UNION ALL ".join(
-            f"SELECT '{table}' AS name, count(*) AS bad FROM {table} WHERE _bad"
+            f"SELECT '{table}' AS name, count(*) AS bad FROM {own_rows(table)} WHERE _bad"
             for table in NORMALISE
         )
         bad = {str(name): int(n) for name, n in self.rows(self.sql(counts)) if n}
@@ -154,9 +156,12 @@ class SqlEngine(ABC):
         raise BadInput(f"{source.path}: {where}: {problem}{more}")
 
     def check_integrity(self) -> None:
+        may_find: dict[str, bool] = {}  # precheck → whether it returned a row
         for message, query in INTEGRITY.items():
             precheck = INTEGRITY_PRECHECK.get(message)
-            if precheck is not None and not self.rows(self.sql(precheck)):
+            if precheck is not None and precheck not in may_find:
+                may_find[precheck] = bool(self.rows(self.sql(precheck)))
+            if precheck is not None and not may_find[precheck]:
                 continue
             found = self.rows(self.sql(query))
             if found:
