@@ -97,8 +97,7 @@ def _read(
             check_duplicates(result, result.spec.key)
             if spill is not None and not result.errors:
                 spill.put(name, typed(result.spec, result.frame))
-            result.frame = result.frame.select(c for c in result.frame.columns
-                                               if c in CROSS_CHECKED)  # fmt: skip
+            result.keep_as_text(CROSS_CHECKED)
             tables[name] = result
         else:
             unreadable.append(result)
