@@ -31,7 +31,7 @@ from povguard.ingest.validate import (
     fits_kind,
     read_table,
 )
-from povguard.interchange.spec import Kind
+from povguard.interchange.spec import FILES, Kind
 from tests.conftest import EXAMPLES
 
 DATASET = EXAMPLES / "screening-yunnan-2024"
@@ -429,3 +429,18 @@ def test_only_parquet_types_whose_every_value_is_well_formed_are_kept_typed(
     kind: Kind, dtype: pl.DataType, fits: bool
 ) -> None:
     assert fits_kind(kind, dtype) is fits
+
+
+def test_an_id_number_is_blamed_for_its_first_problem_only(tmp_path: Path) -> None:
+    good = "11010519491231002X"
+    ids = [good, good[:17], good[:17] + "3", "中文中文中文", None, " " * 18, good + "1"]
+    frame = pl.DataFrame({"id_number": ids, "year": ["2024"] * 7, "enrolled": ["true"] * 7})
+    table = Table(FILES["feeds/insurance"], tmp_path / "insurance.csv",
+                  frame.with_row_index("_line", offset=2).cast({"_line": pl.Int64}))  # fmt: skip
+    check_values(table)
+    found = pl.concat(table.errors).sort("line").select("line", "reason").rows()
+    assert found == [(3, "not a valid id_number"), (4, "wrong check character"),
+                     (5, "not a valid id_number"), (6, "empty required value"),
+                     (7, "not a valid id_number"), (8, "not a valid id_number")]  # fmt: skip
+    short = pl.DataFrame({"id": ["123", None]}).select(_check_char(pl.col("id")))
+    assert short.to_series().to_list() == [None, None]

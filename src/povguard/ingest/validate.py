@@ -228,10 +228,12 @@ def _bounds(column: Column, value: pl.Expr) -> list[tuple[pl.Expr, str]]:
 
 
 def _check_char(value: pl.Expr) -> pl.Expr:
-    total = pl.sum_horizontal(
-        value.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(WEIGHTS)
-    )
-    return pl.lit(CHECKS).str.slice(total % 11, 1)
+    """The MOD 11-2 check character of an 18-byte value's first 17 digits (null for another
+    length), from its bytes (half the cost of 17 one-character slices parsed as numbers)."""
+    codes = value.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, 18))
+    digits = (codes.arr.get(i).cast(pl.Int32) * w for i, w in enumerate(WEIGHTS))
+    total = pl.sum_horizontal(digits, ignore_nulls=False)
+    return pl.lit(CHECKS).str.slice((total - ord("0") * sum(WEIGHTS)) % 11, 1)
 
 
 def _value_rules(spec: FileSpec, typed: frozenset[str]) -> list[tuple[str, str, pl.Expr]]:
