@@ -27,6 +27,7 @@ from povguard.ingest.validate import (
     Table,
     _as_text,
     _check_char,
+    check_duplicates,
     check_values,
     fits_kind,
     read_table,
@@ -444,3 +445,24 @@ def test_an_id_number_is_blamed_for_its_first_problem_only(tmp_path: Path) -> No
                      (7, "not a valid id_number"), (8, "not a valid id_number")]  # fmt: skip
     short = pl.DataFrame({"id": ["123", None]}).select(_check_char(pl.col("id")))
     assert short.to_series().to_list() == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("households", "periods", "repeated"),
+    [
+        (["H1", "H1", "H2"], ["2024-01", "2024-02", "2024-01"], []),
+        (["H1", "H1", "H2"], ["2024-01", "2024-01", "2024-01"], [3]),
+        (["H1", "H2", "H1"], ["2024-01", "2024-01", "2024-01"], [4]),
+        (["H1", None, "H1"], ["2024-01", "2024-01", "2024-01"], [4]),
+        ([None, "H1", "H1"], ["2024-01", "2024-01", "2024-02"], []),
+    ],
+)  # fmt: skip
+def test_duplicate_keys_are_found_in_key_order_or_not(
+    households: list[str | None], periods: list[str], repeated: list[int], tmp_path: Path
+) -> None:
+    frame = pl.DataFrame({"household_id": households, "period_start": periods})
+    table = Table(FILES["income"], tmp_path / "income.csv",
+                  frame.with_row_index("_line", offset=2).cast({"_line": pl.Int64}))  # fmt: skip
+    check_duplicates(table, ("household_id", "period_start"))
+    lines = pl.concat(table.errors)["line"].to_list() if table.errors else []
+    assert lines == repeated

@@ -282,6 +282,8 @@ def _errors(table: Table, rows: pl.DataFrame, column: str, reason: str) -> pl.Da
 
 def check_duplicates(table: Table, key: tuple[str, ...], what: str | None = None) -> None:
     """Rows sharing `key` (within the file): each repeat names the line it repeats."""
+    if _strictly_increasing(table.frame, key):  # a file in key order: one cheap pass
+        return
     columns = list(key)
     filled = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
     frame, whole_key = table.frame, pl.col(key[0])
@@ -307,3 +309,13 @@ def check_duplicates(table: Table, key: tuple[str, ...], what: str | None = None
             pl.format("{} (also on line {})", pl.lit(label), pl.col("_first")).alias("reason"),
         )
     )
+
+
+def _strictly_increasing(frame: pl.DataFrame, key: tuple[str, ...]) -> bool:
+    """Whether every row's `key` is greater than the row's before (a null compares as
+    neither): then no key repeats, found without hashing every key."""
+    increasing = pl.lit(False)
+    for column in reversed(key):
+        value, before = pl.col(column), pl.col(column).shift(1)
+        increasing = (value > before) | ((value == before) & increasing)
+    return frame.select(increasing.slice(1).all(ignore_nulls=False)).item() is True
