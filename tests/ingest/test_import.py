@@ -21,8 +21,18 @@ from povguard.core.db import engine_for
 from povguard.core.uow import unit_of_work
 from povguard.households.idnumber import check_char, problem
 from povguard.ingest import service
+from povguard.ingest.lake import typed
 from povguard.ingest.service import ImportRejected, import_dataset
-from povguard.ingest.validate import _check_char
+from povguard.ingest.validate import (
+    Table,
+    _as_text,
+    _check_char,
+    check_duplicates,
+    check_values,
+    fits_kind,
+    read_table,
+)
+from povguard.interchange.spec import FILES, Kind
 from tests.conftest import EXAMPLES
 
 DATASET = EXAMPLES / "screening-yunnan-2024"
@@ -341,18 +351,118 @@ def test_an_id_number_stored_for_another_member_is_found_by_lookup(
     assert error["reason"] == "ID number already stored for member M0000001 of household H000001"
 
 
-@pytest.mark.parametrize("name", ["members", "income", "feeds/medical"])
-def test_typed_parquet_columns_read_as_the_csv_text(name: str, tmp_path: Path) -> None:
-    """Dates, money, booleans and integers stored typed in Parquet become the same text as
-    the CSV's (they are not stripped: their text never has blanks)."""
-    from povguard.ingest.lake import typed
-    from povguard.ingest.validate import Table, read_table
-
+@pytest.mark.parametrize("name", ["members", "income", "feeds/medical", "feeds/insurance"])
+def test_typed_parquet_columns_are_kept_typed_and_type_like_the_csv_text(
+    name: str, tmp_path: Path
+) -> None:
+    """Dates, money, booleans and integers stored typed in Parquet are not read as text (nor
+    stripped): they are typed as the CSV's text is, and their text is the CSV's."""
     csv = read_table(name, DATASET / f"{name}.csv")
     assert isinstance(csv, Table)
     parquet = tmp_path / "typed.parquet"
     typed(csv.spec, csv.frame).write_parquet(parquet)
-    assert any(dtype != pl.String for dtype in pl.read_parquet_schema(parquet).values())
     read = read_table(name, parquet)
     assert isinstance(read, Table)
+    assert read.typed and all(read.frame.schema[c] != pl.String for c in read.typed)
+    assert typed(read.spec, read.frame).equals(typed(csv.spec, csv.frame))
+    read.keep_as_text(frozenset(read.frame.columns))
     assert read.frame.drop("_line").equals(csv.frame.drop("_line"))
+
+
+def _bad_typed_values(name: str) -> pl.DataFrame:
+    """The example file typed, with bad values in its typed columns in rows 1 to 3."""
+    csv = read_table(name, DATASET / f"{name}.csv")
+    assert isinstance(csv, Table)
+    frame = typed(csv.spec, csv.frame).with_row_index("_row")
+    row = pl.col("_row")
+    if name == "feeds/insurance":
+        bad = [pl.when(row == 0).then(1989).when(row == 1).then(2101).otherwise("year")
+               .alias("year"),
+               pl.when(row == 2).then(None).otherwise("enrolled").alias("enrolled")]  # fmt: skip
+    else:
+        year_10000 = pl.lit(2_932_897).cast(pl.Date)
+        bad = [pl.when(row == 0).then(pl.lit("-0.5").cast(pl.Decimal(18, 2)))
+               .otherwise("out_of_pocket").alias("out_of_pocket"),
+               pl.when(row == 1).then(year_10000).otherwise("date").alias("date"),
+               pl.when(row == 2).then(None).otherwise("out_of_pocket").alias("out_of_pocket")]  # fmt: skip
+    return frame.with_columns(bad[:-1]).with_columns(bad[-1]).drop("_row")
+
+
+@pytest.mark.parametrize("name", ["feeds/insurance", "feeds/medical"])
+def test_bad_values_of_typed_parquet_columns_are_reported_as_their_text_would_be(
+    name: str, tmp_path: Path
+) -> None:
+    frame = _bad_typed_values(name)
+    frame.write_parquet(tmp_path / "typed.parquet")
+    frame.select(_as_text(c, t) for c, t in frame.schema.items()).write_parquet(
+        tmp_path / "text.parquet"
+    )
+    found = []
+    for path in (tmp_path / "typed.parquet", tmp_path / "text.parquet"):
+        table = read_table(name, path)
+        assert isinstance(table, Table)
+        check_values(table)
+        found.append(pl.concat(table.errors).drop("file").sort("line", "column").rows())
+    assert found[0] == found[1]
+    expected = {
+        "feeds/insurance": [(1, "year", "1989", "below 1990"), (2, "year", "2101", "above 2100"),
+                            (3, "enrolled", None, "empty required value")],
+        "feeds/medical": [(1, "out_of_pocket", "-0.50", "below 0"),
+                          (2, "date", "+10000-01-01", "not a valid date"),
+                          (3, "out_of_pocket", None, "empty required value")],
+    }  # fmt: skip
+    assert found[0] == expected[name]
+
+
+@pytest.mark.parametrize(
+    ("kind", "dtype", "fits"),
+    [
+        (Kind.DATE, pl.Date(), True), (Kind.DATE, pl.Datetime(), False),
+        (Kind.MONEY, pl.Decimal(18, 2), True), (Kind.MONEY, pl.Decimal(10, 0), True),
+        (Kind.MONEY, pl.Decimal(38, 2), False), (Kind.MONEY, pl.Decimal(18, 3), False),
+        (Kind.MONEY, pl.Float64(), False), (Kind.INT, pl.Int32(), True),
+        (Kind.INT, pl.UInt64(), False), (Kind.INT, pl.Float64(), False),
+        (Kind.BOOL, pl.Boolean(), True), (Kind.BOOL, pl.Int8(), False),
+        (Kind.TEXT, pl.String(), False), (Kind.CODE, pl.Int64(), False),
+    ],
+)  # fmt: skip
+def test_only_parquet_types_whose_every_value_is_well_formed_are_kept_typed(
+    kind: Kind, dtype: pl.DataType, fits: bool
+) -> None:
+    assert fits_kind(kind, dtype) is fits
+
+
+def test_an_id_number_is_blamed_for_its_first_problem_only(tmp_path: Path) -> None:
+    good = "11010519491231002X"
+    ids = [good, good[:17], good[:17] + "3", "中文中文中文", None, " " * 18, good + "1"]
+    frame = pl.DataFrame({"id_number": ids, "year": ["2024"] * 7, "enrolled": ["true"] * 7})
+    table = Table(FILES["feeds/insurance"], tmp_path / "insurance.csv",
+                  frame.with_row_index("_line", offset=2).cast({"_line": pl.Int64}))  # fmt: skip
+    check_values(table)
+    found = pl.concat(table.errors).sort("line").select("line", "reason").rows()
+    assert found == [(3, "not a valid id_number"), (4, "wrong check character"),
+                     (5, "not a valid id_number"), (6, "empty required value"),
+                     (7, "not a valid id_number"), (8, "not a valid id_number")]  # fmt: skip
+    short = pl.DataFrame({"id": ["123", None]}).select(_check_char(pl.col("id")))
+    assert short.to_series().to_list() == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("households", "periods", "repeated"),
+    [
+        (["H1", "H1", "H2"], ["2024-01", "2024-02", "2024-01"], []),
+        (["H1", "H1", "H2"], ["2024-01", "2024-01", "2024-01"], [3]),
+        (["H1", "H2", "H1"], ["2024-01", "2024-01", "2024-01"], [4]),
+        (["H1", None, "H1"], ["2024-01", "2024-01", "2024-01"], [4]),
+        ([None, "H1", "H1"], ["2024-01", "2024-01", "2024-02"], []),
+    ],
+)  # fmt: skip
+def test_duplicate_keys_are_found_in_key_order_or_not(
+    households: list[str | None], periods: list[str], repeated: list[int], tmp_path: Path
+) -> None:
+    frame = pl.DataFrame({"household_id": households, "period_start": periods})
+    table = Table(FILES["income"], tmp_path / "income.csv",
+                  frame.with_row_index("_line", offset=2).cast({"_line": pl.Int64}))  # fmt: skip
+    check_duplicates(table, ("household_id", "period_start"))
+    lines = pl.concat(table.errors)["line"].to_list() if table.errors else []
+    assert lines == repeated

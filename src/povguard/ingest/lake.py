@@ -21,12 +21,21 @@ def table_folder(lake: Path, name: str) -> Path:
     return lake / "registry" / name if name in REGISTRY_FILES else lake / name
 
 
+TYPES: dict[Kind, pl.DataType] = {
+    Kind.DATE: pl.Date(), Kind.MONEY: pl.Decimal(18, 2), Kind.BOOL: pl.Boolean(),
+    Kind.INT: pl.Int64(),
+}  # fmt: skip
+
+
 def typed(spec: FileSpec, frame: pl.DataFrame) -> pl.DataFrame:
-    """Validated text columns as Arrow types: dates, decimals, booleans, integers, text."""
+    """Validated columns as Arrow types: dates, decimals, booleans, integers, text (a
+    column read from Parquet in a type of its own is cast, the others parsed from text)."""
     columns = []
     for column in spec.columns:
         value = pl.col(column.name)
-        if column.kind is Kind.DATE:
+        if column.kind in TYPES and frame.schema[column.name] != pl.String:
+            value = value.cast(TYPES[column.kind])
+        elif column.kind is Kind.DATE:
             value = value.str.to_date("%Y-%m-%d")
         elif column.kind is Kind.MONEY:
             value = value.cast(pl.Decimal(18, 2))

@@ -97,8 +97,7 @@ def _read(
             check_duplicates(result, result.spec.key)
             if spill is not None and not result.errors:
                 spill.put(name, typed(result.spec, result.frame))
-            result.frame = result.frame.select(c for c in result.frame.columns
-                                               if c in CROSS_CHECKED)  # fmt: skip
+            result.keep_as_text(CROSS_CHECKED)
             tables[name] = result
         else:
             unreadable.append(result)
@@ -411,21 +410,29 @@ def _with_province(name: str, frame: pl.DataFrame, households: pl.DataFrame) -> 
     return frame.with_columns(village.alias("province"))
 
 
-def _sole_province(name: str, frame: pl.DataFrame, households: pl.DataFrame) -> str | None:
-    """The one province of every row of a household-keyed `frame` (or a person-keyed one with
-    its households), found from its distinct households: one lookup per household instead of
-    one per row. None when the rows lie in several provinces or some in none."""
+def _one_province(
+    name: str, frame: pl.DataFrame, households: pl.DataFrame
+) -> tuple[str, pl.Series] | None:
+    """(the one province of every row of a household-keyed `frame` that points at a known
+    household, which of its rows point at nobody known), or None when the rows lie in
+    several provinces or in none. A person-keyed frame has its households already. Found
+    from the frame's distinct households: one lookup per household instead of one per row."""
     if name in ("households", "feeds/water"):
         return None
-    provinces = (
+    located = (
         frame.lazy().select("household_id").unique()
         .join(households.lazy(), on="household_id", how="left")
-        .select(pl.col("village_code").str.slice(0, 2).unique())
-        .collect().to_series()
+        .select("household_id", pl.col("village_code").str.slice(0, 2).alias("province"))
+        .collect()
     )  # fmt: skip
-    if provinces.len() == 1 and provinces[0] is not None:
-        return str(provinces[0])
-    return None
+    provinces = located["province"].drop_nulls().unique()
+    if provinces.len() != 1:
+        return None
+    unknown = located.filter(pl.col("province").is_null())["household_id"].drop_nulls()
+    unmatched = frame.select(
+        pl.col("household_id").is_null() | pl.col("household_id").is_in(unknown.implode())
+    ).to_series()
+    return str(provinces[0]), unmatched
 
 
 def _lookup(keys: pl.Series, mapping: pl.DataFrame, value: str) -> pl.Series:
@@ -450,22 +457,31 @@ def _stage_table(
         return
     households, people = maps
     frame = _with_household(name, frame, people)
-    province = _sole_province(name, frame, households)
-    if province is not None:  # the usual case: every row in one province, none unmatched
+    one = _one_province(name, frame, households)
+    if one is not None:  # the usual case: every matched row in one province
+        province, unmatched = one
+        if unmatched.any():
+            _stage_unmatched(change, name, frame.filter(unmatched), report)
+            frame = frame.filter(~unmatched)
         report.provinces.add(province)
         change.merge(table_folder(change.lake, name) / f"province={province}", frame, spec.key)
         return
     located = _with_province(name, frame, households)
-    unmatched = located.filter(pl.col("province").is_null())
-    if unmatched.height:
-        report.unmatched[name] = unmatched.height
-        change.merge(change.lake / "unmatched" / name,
-                     unmatched.drop("province").with_columns(
-                         pl.lit("person or household not in the registry").alias("reason")),
-                     spec.key)  # fmt: skip
+    unmatched_rows = located.filter(pl.col("province").is_null())
+    if unmatched_rows.height:
+        _stage_unmatched(change, name, unmatched_rows.drop("province"), report)
     for province, part in _by_province(located):
         report.provinces.add(province)
         change.merge(table_folder(change.lake, name) / f"province={province}", part, spec.key)
+
+
+def _stage_unmatched(
+    change: LakeChange, name: str, rows: pl.DataFrame, report: ImportReport
+) -> None:
+    """Rows pointing at no known person or household, set aside with the reason."""
+    report.unmatched[name] = rows.height
+    reason = pl.lit("person or household not in the registry").alias("reason")
+    change.merge(change.lake / "unmatched" / name, rows.with_columns(reason), FILES[name].key)
 
 
 def _by_province(located: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:

@@ -36,6 +36,8 @@ class Table:
     path: Path
     frame: pl.DataFrame
     errors: list[pl.DataFrame] = field(default_factory=list)
+    # Parquet columns kept in their own type (`fits_kind`), the others are text
+    typed: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -44,6 +46,17 @@ class Table:
     def add_errors(self, rows: pl.DataFrame) -> None:
         if rows.height:
             self.errors.append(rows.select(list(ERROR_SCHEMA)).cast(ERROR_SCHEMA))  # type: ignore[arg-type]
+
+    def as_text(self, column: str) -> pl.Expr:
+        """`column`'s values as the text a CSV file would hold."""
+        if column in self.typed:
+            return _as_text(column, self.frame.schema[column])
+        return pl.col(column)
+
+    def keep_as_text(self, columns: frozenset[str]) -> None:
+        """Keeps only the frame's `columns`, as text."""
+        self.frame = self.frame.select(self.as_text(c) for c in self.frame.columns if c in columns)
+        self.typed = frozenset()
 
 
 def one_error(path: Path, line: int, column: str, value: str, reason: str) -> pl.DataFrame:
@@ -69,8 +82,9 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
     spec = FILES[name]
     try:
         clean: frozenset[str] = frozenset()
+        typed: frozenset[str] = frozenset()
         if path.suffix == ".parquet":
-            source, clean = _parquet_as_text(path)
+            source, clean, typed = _parquet_as_text(spec, path)
         else:
             if path.stat().st_size == 0:
                 return one_error(path, 1, "", "", "empty file (no header row)")
@@ -87,17 +101,39 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
         return one_error(path, 1, "", "", _unreadable(exc))
     except Exception as exc:  # pyarrow/polars raise several types for a damaged file
         return one_error(path, 1, "", "", f"unreadable file ({type(exc).__name__})")
-    return Table(spec, path, frame)
+    return Table(spec, path, frame, typed=typed)
 
 
-def _parquet_as_text(path: Path) -> tuple[pl.LazyFrame, frozenset[str]]:
-    """The file's columns as text, and the names of those stored as numbers, dates or
-    booleans: their text has no surrounding blanks and is never empty."""
+def fits_kind(kind: Kind, dtype: pl.DataType) -> bool:
+    """Whether every value of a Parquet column of `dtype` is well formed for `kind` (dates
+    but for their year's digits, money with at most 2 decimals that fits the lake's
+    Decimal(18, 2), integers that fit Int64, booleans): such a column is kept in its type
+    instead of being checked as text."""
+    if kind is Kind.DATE:
+        return dtype == pl.Date
+    if kind is Kind.BOOL:
+        return dtype == pl.Boolean
+    if kind is Kind.INT:
+        return dtype.is_integer() and dtype != pl.UInt64
+    if kind is Kind.MONEY and isinstance(dtype, pl.Decimal):
+        return dtype.scale <= 2 and (dtype.precision or 38) <= 18
+    return False
+
+
+def _parquet_as_text(
+    spec: FileSpec, path: Path
+) -> tuple[pl.LazyFrame, frozenset[str], frozenset[str]]:
+    """The file's columns, as text unless their type `fits_kind`; the names of the columns
+    stored as numbers, dates or booleans (not stripped: their text has no surrounding blanks
+    and is never empty); the names of those kept in their type."""
     source = pl.scan_parquet(path)
     schema = source.collect_schema()
     clean = frozenset(c for c, dtype in schema.items()
                       if dtype.is_numeric() or dtype in (pl.Date, pl.Boolean))  # fmt: skip
-    return source.select(_as_text(column, dtype) for column, dtype in schema.items()), clean
+    kinds = {column.name: column.kind for column in spec.columns}
+    typed = frozenset(c for c, dtype in schema.items() if c in kinds and fits_kind(kinds[c], dtype))
+    columns = (pl.col(c) if c in typed else _as_text(c, dtype) for c, dtype in schema.items())
+    return source.select(columns), clean, typed
 
 
 def _cleaned(
@@ -147,8 +183,11 @@ def _header_problem(spec: FileSpec, columns: list[str]) -> tuple[str, str] | Non
     return None
 
 
-def _value_problems(column: Column) -> list[tuple[pl.Expr, str]]:
-    """(condition on a non-null value, reason) pairs for one column."""
+def _value_problems(column: Column, typed: bool = False) -> list[tuple[pl.Expr, str]]:
+    """(condition on a non-null value, reason) pairs for one column; a `typed` one (kept in
+    a type that `fits_kind`) has only its bounds to check, and a date its year's digits."""
+    if typed:
+        return _typed_value_problems(column)
     value = pl.col(column.name)
     problems: list[tuple[pl.Expr, str]] = []
     pattern = PATTERNS.get(column.kind)
@@ -163,24 +202,41 @@ def _value_problems(column: Column) -> list[tuple[pl.Expr, str]]:
     if column.kind is Kind.CODES:
         parts = value.str.split(";").list.eval(pl.element().is_in(list(column.choices)))
         problems.append((~parts.list.all(), "unknown cause code"))
-    number = value.cast(pl.Float64, strict=False)
-    if column.min_value is not None and column.kind in (Kind.MONEY, Kind.INT):
-        problems.append((number < column.min_value, f"below {column.min_value:g}"))
-    if column.max_value is not None and column.kind is Kind.INT:
-        problems.append((number > column.max_value, f"above {column.max_value:g}"))
+    problems.extend(_bounds(column, value))
     if column.kind is Kind.ID_NUMBER:
         problems.append((_check_char(value) != value.str.slice(17, 1), "wrong check character"))
     return problems
 
 
+def _typed_value_problems(column: Column) -> list[tuple[pl.Expr, str]]:
+    """What `_value_problems` finds in the text of a typed value: a year that is not four
+    digits, a number out of bounds."""
+    value = pl.col(column.name)
+    if column.kind is Kind.DATE:
+        return [(~value.dt.year().is_between(0, 9999), f"not a valid {column.kind}")]
+    return _bounds(column, value)
+
+
+def _bounds(column: Column, value: pl.Expr) -> list[tuple[pl.Expr, str]]:
+    number = value.cast(pl.Float64, strict=False)
+    problems: list[tuple[pl.Expr, str]] = []
+    if column.min_value is not None and column.kind in (Kind.MONEY, Kind.INT):
+        problems.append((number < column.min_value, f"below {column.min_value:g}"))
+    if column.max_value is not None and column.kind is Kind.INT:
+        problems.append((number > column.max_value, f"above {column.max_value:g}"))
+    return problems
+
+
 def _check_char(value: pl.Expr) -> pl.Expr:
-    total = pl.sum_horizontal(
-        value.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(WEIGHTS)
-    )
-    return pl.lit(CHECKS).str.slice(total % 11, 1)
+    """The MOD 11-2 check character of an 18-byte value's first 17 digits (null for another
+    length), from its bytes (half the cost of 17 one-character slices parsed as numbers)."""
+    codes = value.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, 18))
+    digits = (codes.arr.get(i).cast(pl.Int32) * w for i, w in enumerate(WEIGHTS))
+    total = pl.sum_horizontal(digits, ignore_nulls=False)
+    return pl.lit(CHECKS).str.slice((total - ord("0") * sum(WEIGHTS)) % 11, 1)
 
 
-def _value_rules(spec: FileSpec) -> list[tuple[str, str, pl.Expr]]:
+def _value_rules(spec: FileSpec, typed: frozenset[str]) -> list[tuple[str, str, pl.Expr]]:
     """(column, reason, condition of a bad row) for every check of every column; a value
     is blamed for the first problem it has only."""
     rules: list[tuple[str, str, pl.Expr]] = []
@@ -189,7 +245,7 @@ def _value_rules(spec: FileSpec) -> list[tuple[str, str, pl.Expr]]:
         if column.required:
             rules.append((column.name, "empty required value", value.is_null()))
         earlier = pl.lit(False)
-        for condition, reason in _value_problems(column):
+        for condition, reason in _value_problems(column, column.name in typed):
             failing = condition.fill_null(True)
             rules.append((column.name, reason, value.is_not_null() & ~earlier & failing))
             earlier = earlier | failing
@@ -201,7 +257,7 @@ def check_values(table: Table) -> None:
 
     One parallel pass counts the bad rows of every check; only checks that found some
     are run again to list their rows."""
-    rules = _value_rules(table.spec)
+    rules = _value_rules(table.spec, table.typed)
     counts = (
         table.frame.lazy()
         .select(condition.sum().alias(str(i)) for i, (_, _, condition) in enumerate(rules))
@@ -218,7 +274,7 @@ def _errors(table: Table, rows: pl.DataFrame, column: str, reason: str) -> pl.Da
         pl.lit(str(table.path)).alias("file"),
         pl.col("_line").alias("line"),
         pl.lit(column).alias("column"),
-        pl.col(column).cast(pl.String).alias("value") if column in rows.columns
+        table.as_text(column).cast(pl.String).alias("value") if column in rows.columns
         else pl.lit(None, dtype=pl.String).alias("value"),
         pl.lit(reason).alias("reason"),
     )  # fmt: skip
@@ -226,6 +282,8 @@ def _errors(table: Table, rows: pl.DataFrame, column: str, reason: str) -> pl.Da
 
 def check_duplicates(table: Table, key: tuple[str, ...], what: str | None = None) -> None:
     """Rows sharing `key` (within the file): each repeat names the line it repeats."""
+    if _strictly_increasing(table.frame, key):  # a file in key order: one cheap pass
+        return
     columns = list(key)
     filled = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
     frame, whole_key = table.frame, pl.col(key[0])
@@ -247,7 +305,17 @@ def check_duplicates(table: Table, key: tuple[str, ...], what: str | None = None
             pl.lit(str(table.path)).alias("file"),
             pl.col("_line").alias("line"),
             pl.lit(key[-1]).alias("column"),
-            pl.concat_str([pl.col(k) for k in key], separator=",").alias("value"),
+            pl.concat_str([table.as_text(k) for k in key], separator=",").alias("value"),
             pl.format("{} (also on line {})", pl.lit(label), pl.col("_first")).alias("reason"),
         )
     )
+
+
+def _strictly_increasing(frame: pl.DataFrame, key: tuple[str, ...]) -> bool:
+    """Whether every row's `key` is greater than the row's before (a null compares as
+    neither): then no key repeats, found without hashing every key."""
+    increasing = pl.lit(False)
+    for column in reversed(key):
+        value, before = pl.col(column), pl.col(column).shift(1)
+        increasing = (value > before) | ((value == before) & increasing)
+    return frame.select(increasing.slice(1).all(ignore_nulls=False)).item() is True
