@@ -153,6 +153,10 @@ def test_change_user_bad_input(client: TestClient, admin_headers: dict) -> None:
         422,
         "validation_error",
     )
+    unknown_region = {"region": "539999000000"}
+    assert_error(
+        client.get("/api/v1/users", params=unknown_region, headers=admin_headers), 404, "not_found"
+    )
 
 
 def test_a_users_token_follows_its_changes_at_once(client: TestClient, admin_headers: dict) -> None:

@@ -13,6 +13,7 @@ from povguard.auth import service as auth_service
 from povguard.auth.principal import Principal, Role
 from povguard.auth.schemas import UserRead
 from povguard.core.errors import BadInput, Forbidden
+from povguard.households.service import region_filter
 
 ENTITY = "user"
 
@@ -50,6 +51,7 @@ def list_users(
     size: int = 50,
 ) -> tuple[list[UserRead], int]:
     require_admin(principal)
+    region_filter(session, principal, filters.region)  # an unknown region is 404, as in every list
     return auth_service.list_users(session, filters, page=page, size=size)
 
 
