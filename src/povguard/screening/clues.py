@@ -126,13 +126,15 @@ def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
             pl.col("village").alias("village_code"),
             pl.col("in_case").alias("in_open_case"),
             sorted_ids("assets_ids").list.join(",").fill_null("").alias("to_verify"),
+            pl.col("hh_order"),
         )
-        .sort("household_id")
+        .sort("hh_order")
+        .drop("hh_order")
     )
     missing = (
         frame.filter(~pl.col("income_known"))
+        .sort("hh_order")
         .select(pl.col("hh").alias("household_id"), pl.col("village").alias("village_code"))
-        .sort("household_id")
     )
     return clues, missing
 
