@@ -67,7 +67,8 @@ def _engine_row(**values: Any) -> dict[str, Any]:
         if column in kinds
     }
     row.update({rule.code.lower(): False for rule in RULES})
-    row.update(hh="H1", village="530102001001", in_case=False, category="sudden_difficulty")
+    row.update(hh="H1", hh_order="H1", village="530102001001", in_case=False)
+    row.update(category="sudden_difficulty")
     row.update(income_known=True, pc_num=1200000, pc_den=12, line_c=600000)
     return {**row, **values}
 

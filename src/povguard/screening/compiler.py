@@ -11,14 +11,18 @@ from functools import lru_cache
 
 import sqlglot
 
-from povguard.screening.rules import CATEGORY, FACTS, KNOWN_INCOME, RULES, ColumnKind
+from povguard.screening.rules import CATEGORY, FACTS, KNOWN_INCOME, RULES, ColumnKind, Fact
 from povguard.screening.window import Window
 
-PRELUDE = (
-    "pm AS (SELECT hh, mid, pid, birth_ymd, labour FROM mem WHERE inh)",
-    "hp AS (SELECT h.hh, h.hid, h.village, h.formerly_poor, h.monitored, h.in_case, p.*"
-    " FROM hh h JOIN params p ON p.prov = h.prov)",
-)
+MEMBERS_IN = "pm AS (SELECT hh, mid, pid, birth_ymd, labour FROM mem WHERE inh)"
+
+
+def _households(stored: bool) -> str:
+    held = [f"h.{column}" for column in static_fact_columns()] if stored else []
+    columns = ", ".join(
+        ["h.hh", "h.hid", "h.village", "h.formerly_poor", "h.monitored", "h.in_case", *held]
+    )
+    return f"hp AS (SELECT {columns}, p.* FROM hh h JOIN params p ON p.prov = h.prov)"
 
 
 def fact_columns() -> dict[str, ColumnKind]:
@@ -30,19 +34,46 @@ def fact_columns() -> dict[str, ColumnKind]:
     }
 
 
-def _scored() -> str:
-    selected = ["hp.*"]
+def static_fact_columns() -> list[str]:
+    """The columns of the static facts, which a stored frame's household table holds."""
+    return [
+        f"{fact.name}_{column}" for fact in FACTS.values() if fact.static for column in fact.columns
+    ]
+
+
+def _joined(facts: list[Fact], base: str) -> tuple[list[str], list[str]]:
+    """(columns, joins) of `facts` joined to the household rows `base` (absent: the default)."""
+    selected = []
     joins = []
-    for fact in FACTS.values():
+    for fact in facts:
         alias = f"x_{fact.name}"
-        joins.append(f"LEFT JOIN {alias} ON {alias}.hh = hp.hh")
+        joins.append(f"LEFT JOIN {alias} ON {alias}.hh = {base}.hh")
         for column in fact.columns:
             value = f"{alias}.{column}"
             default = fact.default(column)
             if default != "NULL":
                 value = f"CAST(coalesce({value}, {default}) AS BIGINT)"
             selected.append(f"{value} AS {fact.name}_{column}")
-    return f"scored AS (SELECT {', '.join(selected)} FROM hp {' '.join(joins)})"
+    return selected, joins
+
+
+def _computed(stored: bool) -> list[Fact]:
+    """The facts the rule query computes (a stored frame holds the static ones)."""
+    return [fact for fact in FACTS.values() if not (stored and fact.static)]
+
+
+def _scored(stored: bool) -> str:
+    selected, joins = _joined(_computed(stored), "hp")
+    return f"scored AS (SELECT {', '.join(['hp.*', *selected])} FROM hp {' '.join(joins)})"
+
+
+def static_facts_query() -> str:
+    """Per household of the frame (`hh`): the static facts' columns, as a stored frame holds
+    them (computed once, when the frame is built)."""
+    facts = [fact for fact in FACTS.values() if fact.static]
+    selected, joins = _joined(facts, "h")
+    ctes = ", ".join([MEMBERS_IN, *(f"x_{fact.name} AS ({fact.sql})" for fact in facts)])
+    return f"WITH {ctes} SELECT {', '.join(['h.hh', *selected])} FROM hh h {' '.join(joins)}"
 
 
 def _judged() -> str:
@@ -57,6 +88,7 @@ def output_columns() -> list[str]:
     evidence = sorted({column for rule in RULES for column in rule.evidence})
     return [
         "hh",
+        "hh_order",
         "village",
         "in_case",
         "category",
@@ -71,29 +103,34 @@ def output_columns() -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def _template() -> str:
-    facts = [f"x_{fact.name} AS ({fact.sql})" for fact in FACTS.values()]
+def _template(stored: bool) -> str:
+    facts = [f"x_{fact.name} AS ({fact.sql})" for fact in _computed(stored)]
     any_rule = " OR ".join(rule.code.lower() for rule in RULES)
     projection = []
     for column in output_columns():
         if column == "hh":
             projection.append("hid AS hh")
+        elif column == "hh_order":
+            # The join key sorts as the household ids do (stored frames number the households
+            # in id order), and an integer sorts much faster than the text.
+            projection.append("judged.hh AS hh_order")
         elif column == "pc_num":
             projection.append("CAST(inc_s_c * 12 AS BIGINT) AS pc_num")
         elif column == "pc_den":
             projection.append("CAST(inc_m * size_n AS BIGINT) AS pc_den")
         else:
             projection.append(column)
-    ctes = ",\n".join([*PRELUDE, *facts, _scored(), _judged()])
+    ctes = ",\n".join([MEMBERS_IN, _households(stored), *facts, _scored(stored), _judged()])
     return (
         f"WITH {ctes}\nSELECT {', '.join(projection)} FROM judged"
         f" WHERE {any_rule} OR NOT income_known"
     )
 
 
-def compile_screening(window: Window, dialect: str = "duckdb") -> str:
-    """The screening query for date D in `dialect` (written once, transpiled by sqlglot)."""
-    sql = _template().format(**window.constants())
+def compile_screening(window: Window, dialect: str = "duckdb", *, stored: bool = False) -> str:
+    """The screening query for date D in `dialect` (written once, transpiled by sqlglot);
+    `stored`: over a stored frame, whose household table holds the static facts."""
+    sql = _template(stored).format(**window.constants())
     if dialect == "duckdb":
         return sql
     return sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=False)[0]

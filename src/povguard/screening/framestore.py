@@ -14,15 +14,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from povguard.screening.compiler import static_fact_columns, static_facts_query
 from povguard.screening.engines.duckdb import DuckDBEngine
 from povguard.screening.frame import FRAME, INPUT_TYPES
 from povguard.screening.lake import fingerprint, locate_lake
 
 MANIFEST = "manifest.json"
 # Bumped whenever the stored tables change shape or order, so that older frames are rebuilt.
-FRAME_FORMAT = 4
+FRAME_FORMAT = 5
 # Open-case columns change between runs: they are joined in when the frame is loaded.
 RUN_COLUMNS = {"hh": ("monitored", "in_case")}
+# The static facts (household size…), computed when the frame is built: held by `hh`.
+STATIC = "static_facts"
 
 
 def frame_folder(lake: Path, province: str) -> Path:
@@ -45,6 +48,7 @@ KEYS = "SELECT hh AS hid, CAST(row_number() OVER (ORDER BY hh) AS INTEGER) AS k 
 # that the per-household aggregates see each household's rows together (the "latest record"
 # feeds come out of their window function in person order otherwise).
 ORDER = {
+    "hh": ("hh",),
     "f_insurance": ("year", "enrolled", "hh"),
     "f_employment": ("status", "hh"),
     "f_education": ("status", "hh"),
@@ -55,8 +59,12 @@ ORDER = {
 
 def _stored_select(table: str) -> str:
     columns = ["k.k AS hh" if column == "hh" else f"t.{column}" for column in stored_columns(table)]
-    join = "JOIN" if table == "hh" else "LEFT JOIN"
-    query = f"SELECT {', '.join(columns)} FROM {table} t {join} keys k ON k.hid = t.hh"
+    if table == "hh":
+        columns += [f"s.{column}" for column in static_fact_columns()]
+        source = f"hh t JOIN keys k ON k.hid = t.hh JOIN {STATIC} s ON s.hh = t.hh"
+    else:
+        source = f"{table} t LEFT JOIN keys k ON k.hid = t.hh"
+    query = f"SELECT {', '.join(columns)} FROM {source}"
     if table in ORDER:
         order = ("k.k" if column == "hh" else f"t.{column}" for column in ORDER[table])
         query += " ORDER BY " + ", ".join(order)
@@ -83,6 +91,7 @@ def ensure_frame(lake: Path, province: str) -> Path:
         try:
             engine.load(locate_lake(lake, province))
             engine.materialize("keys", KEYS)
+            engine.materialize(STATIC, static_facts_query())
             for table in engine.frame_tables():
                 engine.export(_stored_select(table), building / f"{table}.parquet")
         finally:
@@ -112,8 +121,9 @@ def load_frame(
     for table in engine.frame_tables():
         source = engine.parquet_source([folder / f"{table}.parquet" for folder in folders])
         if table == "hh":
+            held = "".join(f" f.{column}," for column in static_fact_columns())
             query = (
-                "SELECT f.hh, f.hid, f.village, f.prov, f.formerly_poor,"
+                f"SELECT f.hh, f.hid, f.village, f.prov, f.formerly_poor,{held}"
                 " coalesce(o.monitored, false) AS monitored, o.hh IS NOT NULL AS in_case"
                 f" FROM {source} f LEFT JOIN open_cases o ON o.hh = f.hid"
                 f" WHERE f.village LIKE '{region_prefix}%'"

@@ -28,6 +28,9 @@ class Fact:
     name: str
     sql: str  # SELECT hh, <columns> … GROUP BY hh   (substituted: {d_day}, {w_lo}, …)
     columns: dict[str, ColumnKind]
+    # Depends on the registry alone (not on D, the policy or the feeds): a stored frame holds
+    # it, computed once when the frame is built, instead of computing it at every run.
+    static: bool = False
 
     def default(self, column: str) -> str:
         return "NULL" if self.columns[column] in (ColumnKind.IDS, ColumnKind.TEXT) else "0"
@@ -81,7 +84,12 @@ HITS = {"k": ColumnKind.INT, "ids": ColumnKind.IDS}
 FACTS: dict[str, Fact] = {
     fact.name: fact
     for fact in (
-        Fact("size", "SELECT hh, count(*) AS n FROM pm GROUP BY hh", {"n": ColumnKind.INT}),
+        Fact(
+            "size",
+            "SELECT hh, count(*) AS n FROM pm GROUP BY hh",
+            {"n": ColumnKind.INT},
+            static=True,
+        ),
         Fact(
             "inc",
             # Only records lying wholly inside a window count (SPEC §4).

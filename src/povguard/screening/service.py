@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,7 +72,7 @@ Loader = Callable[[SqlEngine], None]
 
 
 def _evaluate(
-    runner: SqlEngine, load: Loader, book: PolicyBook, as_of: dt.date, *, check: bool = True
+    runner: SqlEngine, load: Loader, book: PolicyBook, as_of: dt.date, *, stored_frame: bool = False
 ) -> tuple[pa.Table, int]:
     """Load one batch of households into `runner` and return (rule rows, households)."""
     try:
@@ -79,7 +80,7 @@ def _evaluate(
         entries = book.for_provinces(runner.provinces(), as_of.year)
         households = runner.household_count()
         params = [param_row(entry) for entry in entries]
-        return runner.screen(Window(as_of), params, check=check), households
+        return runner.screen(Window(as_of), params, stored_frame=stored_frame), households
     finally:
         runner.close()
 
@@ -184,18 +185,25 @@ def screen_lake(
     in_scope = [p for p in available if p.startswith(scope[:2])]
     if not in_scope:
         raise BadInput(f"the lake holds no household of region {region_code}")
-    for done, province in enumerate(in_scope):
-        folder = ensure_frame(lake, province)
-        collector.add(
-            *_evaluate(
+    # A province's clues are built (Polars) while DuckDB screens the next one: each is busy
+    # on one core much of its time. One province waits at most, so memory stays that of two.
+    with ThreadPoolExecutor(max_workers=1) as clue_builder:
+        pending: Future[None] | None = None
+        for done, province in enumerate(in_scope):
+            folder = ensure_frame(lake, province)
+            batch = _evaluate(
                 DuckDBEngine(),
                 lambda runner, f=folder: load_frame(  # type: ignore[misc]
                     runner, [f], region_prefix=scope, open_cases=open_cases
                 ),
                 book,
                 as_of,
-                check=False,  # the stored frame was checked when it was built
+                stored_frame=True,
             )
-        )
-        report(0.1 + 0.8 * (done + 1) / len(in_scope))
+            if pending is not None:
+                pending.result()
+            pending = clue_builder.submit(collector.add, *batch)
+            report(0.1 + 0.8 * (done + 1) / len(in_scope))
+        if pending is not None:
+            pending.result()
     return collector.result(book, as_of, engine, started)

@@ -182,12 +182,15 @@ class SqlEngine(ABC):
     def provinces(self) -> list[str]:
         return sorted(str(row[0]) for row in self.rows(self.sql("SELECT DISTINCT prov FROM hh")))
 
-    def screen(self, window: Window, params: list[ParamRow], *, check: bool = True) -> pa.Table:
-        """The rule rows; `check=False` skips the integrity checks for an already-checked frame."""
+    def screen(
+        self, window: Window, params: list[ParamRow], *, stored_frame: bool = False
+    ) -> pa.Table:
+        """The rule rows; `stored_frame`: the frame was loaded from the lake's store, so it was
+        checked when it was built (the integrity checks are skipped) and holds the static facts."""
         missing = set(self.provinces()) - {row.prov for row in params}
         if missing:
             raise BadInput(f"no policy parameters for province {sorted(missing)[0]}")
         self.register_table("params", INPUT_TYPES["params"], [tuple(row) for row in params])
-        if check:
+        if not stored_frame:
             self.check_integrity()
-        return self.arrow(self.sql(compile_screening(window)))
+        return self.arrow(self.sql(compile_screening(window, stored=stored_frame)))
