@@ -161,10 +161,12 @@ NORMALISE: dict[str, tuple[str, str]] = {
 # cheap, they are views, so that only the rows kept are joined to their member, and nothing is
 # stored. (A stored water table also misled DuckDB's join planner: its village statistics made
 # the water fact look 27 times larger than the households, so that the rule query built a hash
-# table of every household's facts.)
+# table of every household's facts.) The members are read whole once, into the table of the
+# in-household members (`IN_HOUSEHOLD`); the rest of their reads (household sizes, the
+# duplicate-ID check) take one or two columns, cheaper from the file than a stored copy of all.
 STREAMED = frozenset(
     {"f_medical", "f_insurance", "f_disaster", "f_civil", "f_disability", "f_health",
-     "f_accident", "f_assets", "decl", "f_housing", "f_water"}
+     "f_accident", "f_assets", "decl", "f_housing", "f_water", "mem"}
 )  # fmt: skip
 
 # A person-keyed feed row belongs to the in-household member with its ID number, if any. The
