@@ -1,11 +1,13 @@
 """Screening benchmark: the engine versus the hand-written SQL over the same files.
 
     .venv/bin/python bench/screen.py --households 1000000 3000000 [--spark] [--from-lake]
-        [--skip-files] [--provinces K]
+        [--skip-files] [--provinces K] [--repeat R]
 
 For each size: synthesise (povguard synth, Parquet, cached under bench/out/), screen with the
 engine from the files (`--data`), run the hand-written DuckDB SQL over the same files, and report
-seconds, households per second, peak RSS of each step (each in its own process) and the ratio.
+seconds (wall and CPU), households per second, peak RSS of each step (each in its own process)
+and the ratio; with `--repeat R`, the engine and the hand-written SQL alternate R times and the
+ratios are of the medians.
 With `--from-lake`, also import the dataset (SQLite + lake, cached under bench/out/) and time
 `screen_lake` twice: the first run builds the stored frames, the second reuses them. With
 `--provinces K`, the lake holds the N households as K provinces imported one after the other.
@@ -19,6 +21,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -40,7 +43,10 @@ sys.path.insert(0, {bench!r})
 import duckdb, handwritten  # libraries load before the clock starts, for every step alike
 from povguard.screening.service import screen_folder, screen_lake
 folder, which, as_of = Path({folder!r}), {which!r}, dt.date.fromisoformat({as_of!r})
-started = time.perf_counter()
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+started, cpu_started = time.perf_counter(), cpu()
 if which == "engine":
     clues = screen_folder(folder, as_of).clues.height
 elif which == "lake":
@@ -51,9 +57,10 @@ else:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     clues = len(handwritten.run(folder, as_of, con))
-seconds = time.perf_counter() - started
+seconds, cpu_seconds = time.perf_counter() - started, cpu() - cpu_started
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-print(json.dumps({{"seconds": round(seconds, 2), "clues": clues, "peak_rss_gb": round(rss, 2)}}))
+print(json.dumps({{"seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
+                  "clues": clues, "peak_rss_gb": round(rss, 2)}}))
 """
 
 
@@ -110,15 +117,34 @@ def step(folder: Path, which: str) -> dict[str, object]:
     return json.loads(line)
 
 
-def files_runs(households: int, folder: Path) -> dict[str, object]:
-    engine = step(folder, "engine")
-    hand = step(folder, "handwritten")
-    ratio = float(engine["seconds"]) / float(hand["seconds"])
+def files_runs(households: int, folder: Path, repeat: int = 1) -> dict[str, object]:
+    """The engine and the hand-written SQL, alternated `repeat` times; the ratios are of the
+    medians (wall seconds, and CPU seconds: user + system, steadier on a shared machine)."""
+    engines, hands = [], []
+    for _ in range(repeat):
+        engines.append(step(folder, "engine"))
+        hands.append(step(folder, "handwritten"))
+
+    def median(runs: list[dict[str, object]], key: str) -> float:
+        return statistics.median(float(str(run[key])) for run in runs)
+
+    def middle(runs: list[dict[str, object]]) -> dict[str, object]:
+        return sorted(runs, key=lambda run: float(str(run["seconds"])))[len(runs) // 2]
+
+    engine, hand = middle(engines), middle(hands)
     return {
-        "engine": {**engine, "households_per_s": round(households / float(engine["seconds"]))},
+        "engine": {**engine, "households_per_s": round(households / float(str(engine["seconds"])))},
         "handwritten_sql": hand,
-        "ratio_engine_to_handwritten": round(ratio, 2),
-        "same_clue_count": engine["clues"] == hand["clues"],
+        "runs": {"engine": engines, "handwritten_sql": hands} if repeat > 1 else None,
+        "ratio_engine_to_handwritten": round(
+            median(engines, "seconds") / median(hands, "seconds"), 2
+        ),
+        "cpu_ratio_engine_to_handwritten": round(
+            median(engines, "cpu_seconds") / median(hands, "cpu_seconds"), 2
+        ),
+        "same_clue_count": all(
+            e["clues"] == h["clues"] for e, h in zip(engines, hands, strict=True)
+        ),
     }
 
 
@@ -128,6 +154,9 @@ def main() -> None:
     parser.add_argument("--spark", action="store_true", help="also time Spark local mode")
     parser.add_argument("--from-lake", action="store_true", help="also time lake runs")
     parser.add_argument("--skip-files", action="store_true", help="only the lake runs")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the engine and the hand-written SQL this many times each, "
+                             "alternated (a shared machine's timings vary)")  # fmt: skip
     parser.add_argument("--provinces", type=int, default=1,
                         help="lake runs over N households spread over this many provinces, "
                              "imported one after the other (bench/national.py)")  # fmt: skip
@@ -144,7 +173,7 @@ def main() -> None:
             "synth_seconds_if_generated": round(synth_seconds, 1),
         }
         if folder is not None and not args.skip_files:
-            row.update(files_runs(households, folder))
+            row.update(files_runs(households, folder, args.repeat))
         if args.from_lake:
             row["from_lake"] = lake_runs(households, folder, args.provinces)
         if folder is not None and args.spark:

@@ -219,6 +219,14 @@ def test_text_dates_in_parquet_are_read_as_text(data: Path, tmp_path: Path) -> N
         ("households", "village_code", "53012", "row 2: village_code: not a valid code"),
         ("feeds/health", "date", "2024-02-30", "health.parquet: row 2: date: not a real date"),
         ("feeds/disability", "grade", "5", "disability.parquet: row 2: grade: above 4"),
+        # ID numbers are matched by Polars first (`DuckDBEngine.matching_pattern`).
+        ("feeds/insurance", "id_number", "53012419940610256x",
+         "insurance.parquet: row 2: id_number: not a valid id_number"),
+        ("members", "id_number", "5301241984081689471",
+         "members.parquet: row 2: id_number: not a valid id_number"),
+        ("households", "head_id_number", "53012419840816894",
+         "households.parquet: row 2: head_id_number: not a valid id_number"),
+        ("feeds/medical", "id_number", None, "row 2: id_number: empty required value"),
     ],
 )  # fmt: skip
 def test_bad_values_in_text_parquet_are_reported(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from povguard.screening.dataset import INTEGRITY, INTEGRITY_PRECHECK
+from povguard.screening.dataset import INTEGRITY, INTEGRITY_PRECHECK, own_select
 from povguard.screening.engines.duckdb import DuckDBEngine
 
 OVERLAP = "income: household {0} has overlapping income periods (starting {1} and {2})"
@@ -131,8 +131,13 @@ TIES = "feeds/education: record {0} of ID number {1} appears twice on the same d
 def test_the_same_date_precheck_agrees_with_the_check(records: list[tuple[str, int, str]]) -> None:
     engine = DuckDBEngine(threads=1)
     try:
-        types = {"pid": "VARCHAR", "day": "BIGINT", "rid": "VARCHAR"}
-        engine.register_table("f_education_rows", types, records)
+        # The typed education file, and its frame rows as the engine builds them (the precheck
+        # reads the flag their window sets).
+        types = {"id_number": "VARCHAR", "date_day": "BIGINT", "record_id": "VARCHAR",
+                 "date_mon": "BIGINT", "status": "VARCHAR", "cost_c": "BIGINT", "_bad": "BOOLEAN"}  # fmt: skip
+        typed = [(pid, day, rid, day, "enrolled", 0, False) for pid, day, rid in records]
+        engine.register_table("t_feeds_education", types, typed)
+        engine.materialize("f_education_rows", own_select("f_education"))
         precheck = bool(engine.rows(INTEGRITY_PRECHECK[TIES]))
         assert precheck == bool(engine.rows(INTEGRITY[TIES])) == (len(set(records)) < len(records))
     finally:

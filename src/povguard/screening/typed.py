@@ -56,14 +56,25 @@ def native_type(column: Column) -> str:
     return NATIVE_TYPES.get(column.kind, "VARCHAR")
 
 
+def pattern(column: Column) -> str | None:
+    """The regular expression every value of `column` must match, if any."""
+    return _PATTERNS.get(column.kind)
+
+
 def _checks(
-    column: Column, raw: str, *, native: bool = False, cents: bool = False
+    column: Column,
+    raw: str,
+    *,
+    native: bool = False,
+    cents: bool = False,
+    matched: bool = False,
 ) -> list[tuple[str, str]]:
     """(SQL condition, reason) pairs: the first true condition names why a filled value is
-    unusable. `cents`: the value's type holds at most 2 decimals (no need to check them)."""
+    unusable. `cents`: the value's type holds at most 2 decimals (no need to check them);
+    `matched`: every value is known to match the column's `pattern()`."""
     checks = []
     pattern = _PATTERNS.get(column.kind)
-    if pattern and not (native and column.kind in NATIVE_TYPES):
+    if pattern and not matched and not (native and column.kind in NATIVE_TYPES):
         checks.append((f"NOT regexp_matches({raw}, '{pattern}')", f"'not a valid {column.kind}'"))
     if column.kind is Kind.MONTH:
         checks.append((f"NOT ({_is_month(raw)})", "'not a valid month'"))
@@ -93,9 +104,11 @@ def problem(column: Column, raw: str, *, native: bool = False) -> str:
     return f"CASE WHEN {raw} IS NULL THEN {when_empty} {cases} END"
 
 
-def is_bad(column: Column, raw: str, *, native: bool = False, cents: bool = False) -> str | None:
+def is_bad(
+    column: Column, raw: str, *, native: bool = False, cents: bool = False, matched: bool = False
+) -> str | None:
     """SQL boolean: whether `problem()` names a reason for the value (None: it never does)."""
-    checks = _checks(column, raw, native=native, cents=cents)
+    checks = _checks(column, raw, native=native, cents=cents, matched=matched)
     if not checks:
         return f"{raw} IS NULL" if column.required else None
     # A NULL condition is skipped by problem()'s CASE, so it counts as false here.
@@ -152,10 +165,19 @@ def bad_expression(source: SourceFile, *, native: bool = False) -> str:
 
 
 def _column_flags(
-    source: SourceFile, native: bool, cents: frozenset[str] = frozenset()
+    source: SourceFile,
+    native: bool,
+    cents: frozenset[str] = frozenset(),
+    matched: frozenset[str] = frozenset(),
 ) -> list[str]:
     flags = (
-        is_bad(column, _raw(source, column, native), native=native, cents=column.name in cents)
+        is_bad(
+            column,
+            _raw(source, column, native),
+            native=native,
+            cents=column.name in cents,
+            matched=column.name in matched,
+        )
         for column in source.spec.columns
     )
     return [flag for flag in flags if flag is not None]
@@ -169,10 +191,15 @@ def bad_flag(source: SourceFile, *, native: bool = False) -> str:
 
 
 def bad_value_probe(
-    source: SourceFile, *, native: bool = False, cents: frozenset[str] = frozenset()
+    source: SourceFile,
+    *,
+    native: bool = False,
+    cents: frozenset[str] = frozenset(),
+    matched: frozenset[str] = frozenset(),
 ) -> str:
     """SQL over the raw view returning a row if and only if some value of the file is unusable;
-    `cents`: the money columns whose type holds at most 2 decimals.
+    `cents`: the money columns whose type holds at most 2 decimals; `matched`: the columns
+    whose every value is known to match their `pattern()`.
 
     One filter per column, each a scan of that column alone: a columnar reader applies it as
     it reads, once per distinct value of a dictionary-encoded column (months, choices, codes),
@@ -180,7 +207,7 @@ def bad_value_probe(
     """
     probes = [
         f"(SELECT 1 AS bad FROM {raw_view(source)} WHERE {flag} LIMIT 1)"
-        for flag in _column_flags(source, native, cents)
+        for flag in _column_flags(source, native, cents, matched)
     ]
     return " UNION ALL ".join(probes) if probes else "SELECT 1 AS bad WHERE 1 = 0"
 

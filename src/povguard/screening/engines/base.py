@@ -87,12 +87,20 @@ class SqlEngine(ABC):
         if not self.rereads_cheaply(source):
             return False
         probe = bad_value_probe(
-            source, native=self.native(source), cents=self.money_in_cents(source)
+            source,
+            native=self.native(source),
+            cents=self.money_in_cents(source),
+            matched=self.matching_pattern(source),
         )
         return not self.rows(self.sql(probe))
 
     def money_in_cents(self, source: SourceFile) -> frozenset[str]:  # noqa: ARG002
         """The money columns of the file whose type holds at most 2 decimals."""
+        return frozenset()
+
+    def matching_pattern(self, source: SourceFile) -> frozenset[str]:  # noqa: ARG002
+        """The columns of the file whose every value matches their `typed.pattern()`, found
+        out without the engine's SQL (empty: the SQL checks them)."""
         return frozenset()
 
     def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:  # noqa: ARG002

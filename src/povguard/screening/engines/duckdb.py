@@ -8,13 +8,31 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 
 from povguard.core.errors import BadInput
 from povguard.interchange.spec import Column, Kind
 from povguard.screening.dataset import SourceFile
 from povguard.screening.engines.base import SqlEngine
-from povguard.screening.typed import bad_expression, native_type, quote, raw_view, unparsable
+from povguard.screening.typed import (
+    bad_expression,
+    native_type,
+    pattern,
+    quote,
+    raw_view,
+    unparsable,
+)
+
+# ID numbers are nearly all distinct, so a regular expression runs on every one of them (15 M
+# at 1 M households); Polars matches them at about half the CPU of DuckDB.
+_MATCHED_BY_POLARS = frozenset({Kind.ID_NUMBER})
+
+
+def _parquet_files(source: SourceFile) -> str:
+    """The Parquet file, or a glob of a folder's Parquet files."""
+    assert source.path is not None
+    return f"{source.path}/**/*.parquet" if source.path.is_dir() else str(source.path)
 
 
 def _reader(source: SourceFile, *, native: bool = False) -> str:
@@ -126,6 +144,25 @@ class DuckDBEngine(SqlEngine):
             and (match := re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", kind)) is not None
             and int(match[1]) <= 2
         )
+
+    def matching_pattern(self, source: SourceFile) -> frozenset[str]:
+        if not source.is_parquet:
+            return frozenset()
+        types = self._types(source)
+        names = [
+            column.name
+            for column in source.spec.columns
+            if column.kind in _MATCHED_BY_POLARS and types.get(column.name) == "VARCHAR"
+        ]
+        if not names:
+            return frozenset()
+        scan = pl.scan_parquet(_parquet_files(source), hive_partitioning=False)
+        # Empty values are the SQL's to report (`all` skips them).
+        matches = scan.select(
+            pl.col(name).str.contains(str(pattern(source.spec.column(name)))).all()
+            for name in names
+        ).collect()
+        return frozenset(name for name, matched in matches.row(0, named=True).items() if matched)
 
     def _has_native_types(self, source: SourceFile) -> bool:
         types = self._types(source)
