@@ -95,8 +95,11 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
             source.collect()  # a damaged file is reported unreadable rather than its header
             return one_error(path, 1, header_problem[0], "", header_problem[1])
         # streaming: a Parquet file becomes text a slice at a time, never held whole twice
-        first_line = 2 if path.suffix == ".csv" else 1
-        frame = _cleaned(spec, source, first_line, clean).collect(engine="streaming")
+        is_csv = path.suffix == ".csv"
+        cleaned = _cleaned(spec, source, 2 if is_csv else 1, clean, strip=is_csv)
+        if is_csv:
+            cleaned = _without_blank_lines(spec, cleaned)
+        frame = cleaned.collect(engine="streaming")
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
         return one_error(path, 1, "", "", _unreadable(exc))
     except Exception as exc:  # pyarrow/polars raise several types for a damaged file
@@ -137,20 +140,28 @@ def _parquet_as_text(
 
 
 def _cleaned(
-    spec: FileSpec, source: pl.LazyFrame, first_line: int, clean: frozenset[str]
+    spec: FileSpec, source: pl.LazyFrame, first_line: int, clean: frozenset[str], *, strip: bool
 ) -> pl.LazyFrame:
-    """`_line`, every SPEC column (null when absent), surrounding blanks stripped, an empty
-    cell null (the `clean` columns, text made from typed values, are kept as they are)."""
+    """`_line`, every SPEC column (null when absent), surrounding blanks stripped (`strip`: a
+    CSV file's; Parquet values are taken as written, as `screen --data` does), an empty cell
+    null (the `clean` columns, text made from typed values, are kept as they are)."""
     present = source.collect_schema().names()
     source = source.with_row_index("_line", offset=first_line).with_columns(
         pl.lit(None, dtype=pl.String).alias(c.name) for c in spec.columns if c.name not in present
     )
-    stripped = [pl.col(c.name).str.strip_chars() for c in spec.columns]
+    stripped = [pl.col(c.name).str.strip_chars() if strip else pl.col(c.name)
+                for c in spec.columns]  # fmt: skip
     return source.with_columns(
         *(pl.when(value == "").then(None).otherwise(value).alias(c.name)
           for c, value in zip(spec.columns, stripped, strict=True) if c.name not in clean),
         pl.col("_line").cast(pl.Int64),
     )  # fmt: skip
+
+
+def _without_blank_lines(spec: FileSpec, frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Without the lines that hold no value at all: Polars reads a blank line (one ending a
+    file, say) as a row of nulls, where the screening engines' CSV readers skip it."""
+    return frame.filter(pl.any_horizontal(pl.col(c.name).is_not_null() for c in spec.columns))
 
 
 def _unreadable(exc: Exception) -> str:
@@ -165,6 +176,9 @@ def _unreadable(exc: Exception) -> str:
 def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Date:
         return pl.col(column).dt.strftime("%Y-%m-%d")
+    if isinstance(dtype, pl.Decimal) and (dtype.scale or 0) > 2:
+        # 12.3400 is 12.34, as `screen --data` reads it; 12.3450 keeps its third decimal
+        return pl.col(column).cast(pl.String).str.replace(r"(\.\d{2})0+$", "${1}")
     return pl.col(column).cast(pl.String)
 
 
