@@ -148,3 +148,17 @@ def test_parquet_written_by_another_tool_reads_alike_on_both_paths(
     assert _clues(screen_folder(data, AS_OF).clues) == expected_rows()
     import_dataset(data, lake=lake, database_url=database_url)
     assert _lake_clues(database_url, lake) == expected_rows()
+
+
+def test_a_file_both_as_csv_and_as_parquet_is_refused_on_both_paths(
+    tmp_path: Path, lake: Path
+) -> None:
+    data = _copy(tmp_path)
+    pl.read_csv(data / "feeds" / "medical.csv", infer_schema=False).head(3).write_parquet(
+        data / "feeds" / "medical.parquet"
+    )
+    with pytest.raises(BadInput, match="both feeds/medical.csv and feeds/medical.parquet"):
+        screen_folder(data, AS_OF)
+    with pytest.raises(BadInput, match="both feeds/medical.csv and feeds/medical.parquet"):
+        import_dataset(data, lake=lake, database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert not lake.exists()

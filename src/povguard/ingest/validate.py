@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from povguard.core.errors import BadInput
 from povguard.interchange.spec import FILES, Column, FileSpec, Kind
 
 ERROR_SCHEMA = {
@@ -67,13 +68,14 @@ def one_error(path: Path, line: int, column: str, value: str, reason: str) -> pl
 
 
 def locate_files(folder: Path) -> dict[str, Path]:
-    """The SPEC files present in `folder` (CSV or Parquet)."""
+    """The SPEC files present in `folder` (CSV or Parquet; one of the two, as for `screen`)."""
     found: dict[str, Path] = {}
     for name in FILES:
-        for suffix in (".csv", ".parquet"):
-            path = folder / f"{name}{suffix}"
-            if path.exists():
-                found[name] = path
+        paths = [p for p in (folder / f"{name}.csv", folder / f"{name}.parquet") if p.exists()]
+        if len(paths) > 1:
+            raise BadInput(f"{folder}: both {name}.csv and {name}.parquet exist; keep one")
+        if paths:
+            found[name] = paths[0]
     return found
 
 
@@ -214,7 +216,9 @@ def _value_problems(column: Column, typed: bool = False) -> list[tuple[pl.Expr, 
     if column.kind is Kind.ENUM:
         problems.append((~value.is_in(list(column.choices)), "not one of the allowed values"))
     if column.kind is Kind.CODES:
-        parts = value.str.split(";").list.eval(pl.element().is_in(list(column.choices)))
+        # "08; 99" as "08;99": blanks around a code, as around a value
+        codes = pl.element().str.strip_chars()
+        parts = value.str.split(";").list.eval(codes.is_in(list(column.choices)))
         problems.append((~parts.list.all(), "unknown cause code"))
     problems.extend(_bounds(column, value))
     if column.kind is Kind.ID_NUMBER:
