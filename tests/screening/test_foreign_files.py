@@ -21,6 +21,7 @@ from povguard.interchange.spec import FILES, Kind
 from povguard.screening import runs
 from povguard.screening.service import screen_folder
 from tests.conftest import EXAMPLES
+from tests.screening.builders import Dataset
 from tests.screening.test_example import FIELDS, expected_rows
 
 DATASET = EXAMPLES / "screening-yunnan-2024"
@@ -162,3 +163,15 @@ def test_a_file_both_as_csv_and_as_parquet_is_refused_on_both_paths(
     with pytest.raises(BadInput, match="both feeds/medical.csv and feeds/medical.parquet"):
         import_dataset(data, lake=lake, database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert not lake.exists()
+
+
+def test_a_dataset_without_members_screens_alike_from_the_lake(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    # The members file has its header only: the import leaves no members partition.
+    ds = Dataset(tmp_path / "data", as_of=AS_OF).household("H1").household("H2")
+    folder = ds.declaration("H1", AS_OF - dt.timedelta(days=3)).write()
+    direct = _clues(screen_folder(folder, AS_OF).clues)
+    assert direct == [("H1", "sudden_difficulty", "R15", "", "7260")]
+    import_dataset(folder, lake=lake, database_url=database_url)
+    assert _lake_clues(database_url, lake) == direct
