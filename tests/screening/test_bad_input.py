@@ -237,3 +237,16 @@ def test_bad_values_in_text_parquet_are_reported(
     with pytest.raises(BadInput) as error:
         screen_folder(parquet, AS_OF)
     assert message in str(error.value) and "(2 bad" not in str(error.value)
+
+
+def test_two_insurance_rows_of_one_person_and_year_are_refused(data: Path) -> None:
+    with (data / "feeds" / "insurance.csv").open("a", encoding="utf-8") as handle:
+        handle.write("530124198408168947,2023,false\n")
+    with pytest.raises(BadInput, match="ID number 530124198408168947 has two rows for year 2023"):
+        screen_folder(data, AS_OF)
+    # near miss: the same person's row for another year
+    _edit(
+        data / "feeds" / "insurance.csv",
+        lambda lines: lines.__setitem__(-1, lines[-1].replace("2023", "2022")),
+    )
+    assert screen_folder(data, AS_OF).counts["clues"] == 438

@@ -267,6 +267,11 @@ INTEGRITY: dict[str, str] = {
     "income: household {0} has a period ending before it starts ({1})": (
         "SELECT hh, s_mon FROM inc WHERE e_mon < s_mon ORDER BY hh LIMIT 1"
     ),
+    # R09 would fire on the row saying "not enrolled" and ignore the other (SPEC §3 key).
+    "feeds/insurance: ID number {0} has two rows for year {1}": (
+        "SELECT pid, year FROM f_insurance_rows GROUP BY pid, year HAVING count(*) > 1"
+        " ORDER BY pid, year LIMIT 1"
+    ),
     # A record with both would count as the household's and as its village's (SPEC §3).
     "feeds/water: record {0} must have exactly one of household_id and village_code": (
         "SELECT rid FROM f_water WHERE (hh IS NULL) = (village IS NULL) ORDER BY rid LIMIT 1"
@@ -309,6 +314,9 @@ INTEGRITY_PRECHECK: dict[str, str] = {
     # the bit test cannot decide (periods ending before they start, or too long a span).
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
         _PERIODS_PRECHECK
+    ),
+    "feeds/insurance: ID number {0} has two rows for year {1}": (
+        "SELECT 1 FROM f_insurance_rows GROUP BY hash(pid, year) HAVING count(*) > 1 LIMIT 1"
     ),
     # A period ending before it starts is counted by the same precheck (`odd`).
     "income: household {0} has a period ending before it starts ({1})": _PERIODS_PRECHECK,
