@@ -30,10 +30,11 @@ Rows = list[list[str]]
 
 
 def _padded(name: str, rows: Rows) -> Rows:
-    """Every value with blanks around it: spaces, and a full-width space around text."""
+    """Every name and value with blanks around it: spaces, and a full-width space around
+    text."""
     kinds = [FILES[name].column(column).kind for column in rows[0]]
     text = (Kind.TEXT, Kind.CODE, Kind.ID_NUMBER, Kind.ENUM, Kind.BOOL, Kind.MONTH)
-    return [rows[0]] + [
+    return [[f" {column}" for column in rows[0]]] + [
         [f"\u3000{v} " if kind in text else f" {v} " if v else v
          for v, kind in zip(row, kinds, strict=True)]
         for row in rows[1:]

@@ -92,6 +92,8 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
                 return one_error(path, 1, "", "", "empty file (no header row)")
             source = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True,
                                  ).lazy()  # fmt: skip
+            # blanks around a name, as around a value (`screen --data` reads " date" as "date")
+            source = source.rename({name: name.strip() for name in source.collect_schema()})
         header_problem = _header_problem(spec, source.collect_schema().names())
         if header_problem:
             source.collect()  # a damaged file is reported unreadable rather than its header
