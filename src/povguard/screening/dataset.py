@@ -249,7 +249,8 @@ def _twice_on_one_date_query(table: str, *, precheck: bool = False) -> str:
     )
 
 
-# Integrity problems that make the rules ill-defined: the first offending row of each is reported.
+# Integrity problems that make the rules ill-defined: the first offending row of each is reported
+# (queries may use the constants of the screening date, `window.Window.constants()`).
 INTEGRITY: dict[str, str] = {
     "households: household_id {0} appears twice": (
         "SELECT hh FROM hh GROUP BY hh HAVING count(*) > 1 ORDER BY hh LIMIT 1"
@@ -267,10 +268,13 @@ INTEGRITY: dict[str, str] = {
     "income: household {0} has a period ending before it starts ({1})": (
         "SELECT hh, s_mon FROM inc WHERE e_mon < s_mon ORDER BY hh LIMIT 1"
     ),
-    # R09 would fire on the row saying "not enrolled" and ignore the other (SPEC §3 key).
+    # A person's two rows for D's year, one saying "not enrolled": R09 would follow that one
+    # and ignore the other (the file's key is ID number and year; only these change a clue,
+    # and the few people not enrolled are looked up rather than every row grouped).
     "feeds/insurance: ID number {0} has two rows for year {1}": (
-        "SELECT pid, year FROM f_insurance_rows GROUP BY pid, year HAVING count(*) > 1"
-        " ORDER BY pid, year LIMIT 1"
+        "SELECT pid, year FROM f_insurance_rows WHERE year = {d_year} AND pid IN"
+        " (SELECT pid FROM f_insurance_rows WHERE year = {d_year} AND NOT enrolled)"
+        " GROUP BY pid, year HAVING count(*) > 1 ORDER BY pid LIMIT 1"
     ),
     # A record with both would count as the household's and as its village's (SPEC §3).
     "feeds/water: record {0} must have exactly one of household_id and village_code": (
@@ -314,9 +318,6 @@ INTEGRITY_PRECHECK: dict[str, str] = {
     # the bit test cannot decide (periods ending before they start, or too long a span).
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
         _PERIODS_PRECHECK
-    ),
-    "feeds/insurance: ID number {0} has two rows for year {1}": (
-        "SELECT 1 FROM f_insurance_rows GROUP BY hash(pid, year) HAVING count(*) > 1 LIMIT 1"
     ),
     # A period ending before it starts is counted by the same precheck (`odd`).
     "income: household {0} has a period ending before it starts ({1})": _PERIODS_PRECHECK,

@@ -163,7 +163,7 @@ class SqlEngine(ABC):
         more = f" ({count} bad rows in all)" if count > 1 else ""
         raise BadInput(f"{source.path}: {where}: {problem}{more}")
 
-    def check_integrity(self) -> None:
+    def check_integrity(self, window: Window) -> None:
         may_find: dict[str, bool] = {}  # precheck → whether it returned a row
         for message, query in INTEGRITY.items():
             precheck = INTEGRITY_PRECHECK.get(message)
@@ -171,7 +171,7 @@ class SqlEngine(ABC):
                 may_find[precheck] = bool(self.rows(self.sql(precheck)))
             if precheck is not None and not may_find[precheck]:
                 continue
-            found = self.rows(self.sql(query))
+            found = self.rows(self.sql(query.format(**window.constants())))
             if found:
                 values = [
                     month_label(v) if message.startswith("income") and isinstance(v, int) else v
@@ -197,5 +197,5 @@ class SqlEngine(ABC):
             raise BadInput(f"no policy parameters for province {sorted(missing)[0]}")
         self.register_table("params", INPUT_TYPES["params"], [tuple(row) for row in params])
         if check:
-            self.check_integrity()
+            self.check_integrity(window)
         return self.arrow(self.sql(compile_screening(window)))
