@@ -466,3 +466,17 @@ def test_duplicate_keys_are_found_in_key_order_or_not(
     check_duplicates(table, ("household_id", "period_start"))
     lines = pl.concat(table.errors)["line"].to_list() if table.errors else []
     assert lines == repeated
+
+
+def test_cause_codes_may_have_blanks_around_them_but_must_be_known(tmp_path: Path) -> None:
+    path = tmp_path / "declarations.csv"
+    path.write_text(
+        "declaration_id,household_id,date,channel,causes\n"
+        "D1,H1,2024-07-01,app,08; 99\nD2,H1,2024-07-01,app, 05 \nD3,H1,2024-07-01,app,08;9\n",
+        encoding="utf-8",
+    )
+    table = read_table("declarations", path)
+    assert isinstance(table, Table)
+    check_values(table)
+    found = pl.concat(table.errors).select("line", "reason").rows()
+    assert found == [(4, "unknown cause code")]

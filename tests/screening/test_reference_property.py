@@ -25,6 +25,9 @@ EDGE_DATES = [dt.date(2022, 6, 30), dt.date(2022, 7, 1), dt.date(2023, 6, 30), d
 BIRTHS = [dt.date(1980, 1, 1), dt.date(2018, 7, 15), dt.date(2018, 7, 16), dt.date(2008, 7, 15),
           dt.date(2008, 7, 16), dt.date(2012, 2, 29)]  # fmt: skip
 dates = st.sampled_from(EDGE_DATES)
+# Records per person (household, village) of the "latest record" feeds: several, so that the
+# latest at D, ties of date and records after D are exercised.
+LATEST_RECORDS = st.integers(0, 3)
 money = st.sampled_from(["0", "0.01", "3000", "8180.50", "8180.51", "16361", "20000", "90000"])
 
 
@@ -56,11 +59,11 @@ def datasets(draw: st.DrawFn) -> Dataset:
         for person in people:
             if draw(st.booleans()):
                 ds.feed("medical", id_number=person, date=draw(dates), out_of_pocket=draw(money))
-            if draw(st.booleans()):
+            for _ in range(draw(LATEST_RECORDS)):
                 ds.feed("education", id_number=person, date=draw(dates),
                         status=draw(st.sampled_from(["enrolled", "dropout", "suspended"])),
                         cost=draw(money))  # fmt: skip
-            if draw(st.booleans()):
+            for _ in range(draw(LATEST_RECORDS)):
                 ds.feed("employment", id_number=person, date=draw(dates),
                         status=draw(st.sampled_from(["employed", "unemployed", "returned_home"])))  # fmt: skip
             if draw(st.booleans()):
@@ -75,16 +78,16 @@ def datasets(draw: st.DrawFn) -> Dataset:
         if draw(st.booleans()):
             ds.feed("disaster", household_id=hh, date=draw(dates), loss=draw(money),
                     house_damage=draw(st.sampled_from(["none", "damaged", "collapsed"])))  # fmt: skip
-        if draw(st.booleans()):
+        for _ in range(draw(LATEST_RECORDS)):
             ds.feed("housing", household_id=hh, date=draw(dates),
                     grade=draw(st.sampled_from("ABCD")))  # fmt: skip
-        if draw(st.booleans()):
+        for _ in range(draw(LATEST_RECORDS)):
             ds.feed("water", household_id=hh, date=draw(dates),
                     safe=draw(st.sampled_from(["true", "false"])))  # fmt: skip
         if draw(st.booleans()):
             ds.declaration(hh, draw(dates))
     for village in (VILLAGE, OTHER_VILLAGE):
-        if draw(st.booleans()):
+        for _ in range(draw(LATEST_RECORDS)):
             ds.feed("water", village_code=village, date=draw(dates),
                     safe=draw(st.sampled_from(["true", "false"])))  # fmt: skip
     return ds

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from povguard.core.errors import BadInput
 from povguard.interchange.spec import FILES, Column, FileSpec, Kind
 
 ERROR_SCHEMA = {
@@ -67,13 +68,14 @@ def one_error(path: Path, line: int, column: str, value: str, reason: str) -> pl
 
 
 def locate_files(folder: Path) -> dict[str, Path]:
-    """The SPEC files present in `folder` (CSV or Parquet)."""
+    """The SPEC files present in `folder` (CSV or Parquet; one of the two, as for `screen`)."""
     found: dict[str, Path] = {}
     for name in FILES:
-        for suffix in (".csv", ".parquet"):
-            path = folder / f"{name}{suffix}"
-            if path.exists():
-                found[name] = path
+        paths = [p for p in (folder / f"{name}.csv", folder / f"{name}.parquet") if p.exists()]
+        if len(paths) > 1:
+            raise BadInput(f"{folder}: both {name}.csv and {name}.parquet exist; keep one")
+        if paths:
+            found[name] = paths[0]
     return found
 
 
@@ -90,13 +92,18 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
                 return one_error(path, 1, "", "", "empty file (no header row)")
             source = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True,
                                  ).lazy()  # fmt: skip
+            # blanks around a name, as around a value (`screen --data` reads " date" as "date")
+            source = source.rename({name: name.strip() for name in source.collect_schema()})
         header_problem = _header_problem(spec, source.collect_schema().names())
         if header_problem:
             source.collect()  # a damaged file is reported unreadable rather than its header
             return one_error(path, 1, header_problem[0], "", header_problem[1])
         # streaming: a Parquet file becomes text a slice at a time, never held whole twice
-        first_line = 2 if path.suffix == ".csv" else 1
-        frame = _cleaned(spec, source, first_line, clean).collect(engine="streaming")
+        is_csv = path.suffix == ".csv"
+        cleaned = _cleaned(spec, source, 2 if is_csv else 1, clean, strip=is_csv)
+        if is_csv:
+            cleaned = _without_blank_lines(spec, cleaned)
+        frame = cleaned.collect(engine="streaming")
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
         return one_error(path, 1, "", "", _unreadable(exc))
     except Exception as exc:  # pyarrow/polars raise several types for a damaged file
@@ -137,20 +144,28 @@ def _parquet_as_text(
 
 
 def _cleaned(
-    spec: FileSpec, source: pl.LazyFrame, first_line: int, clean: frozenset[str]
+    spec: FileSpec, source: pl.LazyFrame, first_line: int, clean: frozenset[str], *, strip: bool
 ) -> pl.LazyFrame:
-    """`_line`, every SPEC column (null when absent), surrounding blanks stripped, an empty
-    cell null (the `clean` columns, text made from typed values, are kept as they are)."""
+    """`_line`, every SPEC column (null when absent), surrounding blanks stripped (`strip`: a
+    CSV file's; Parquet values are taken as written, as `screen --data` does), an empty cell
+    null (the `clean` columns, text made from typed values, are kept as they are)."""
     present = source.collect_schema().names()
     source = source.with_row_index("_line", offset=first_line).with_columns(
         pl.lit(None, dtype=pl.String).alias(c.name) for c in spec.columns if c.name not in present
     )
-    stripped = [pl.col(c.name).str.strip_chars() for c in spec.columns]
+    stripped = [pl.col(c.name).str.strip_chars() if strip else pl.col(c.name)
+                for c in spec.columns]  # fmt: skip
     return source.with_columns(
         *(pl.when(value == "").then(None).otherwise(value).alias(c.name)
           for c, value in zip(spec.columns, stripped, strict=True) if c.name not in clean),
         pl.col("_line").cast(pl.Int64),
     )  # fmt: skip
+
+
+def _without_blank_lines(spec: FileSpec, frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Without the lines that hold no value at all: Polars reads a blank line (one ending a
+    file, say) as a row of nulls, where the screening engines' CSV readers skip it."""
+    return frame.filter(pl.any_horizontal(pl.col(c.name).is_not_null() for c in spec.columns))
 
 
 def _unreadable(exc: Exception) -> str:
@@ -165,6 +180,9 @@ def _unreadable(exc: Exception) -> str:
 def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Date:
         return pl.col(column).dt.strftime("%Y-%m-%d")
+    if isinstance(dtype, pl.Decimal) and (dtype.scale or 0) > 2:
+        # 12.3400 is 12.34, as `screen --data` reads it; 12.3450 keeps its third decimal
+        return pl.col(column).cast(pl.String).str.replace(r"(\.\d{2})0+$", "${1}")
     return pl.col(column).cast(pl.String)
 
 
@@ -200,7 +218,9 @@ def _value_problems(column: Column, typed: bool = False) -> list[tuple[pl.Expr, 
     if column.kind is Kind.ENUM:
         problems.append((~value.is_in(list(column.choices)), "not one of the allowed values"))
     if column.kind is Kind.CODES:
-        parts = value.str.split(";").list.eval(pl.element().is_in(list(column.choices)))
+        # "08; 99" as "08;99": blanks around a code, as around a value
+        codes = pl.element().str.strip_chars()
+        parts = value.str.split(";").list.eval(codes.is_in(list(column.choices)))
         problems.append((~parts.list.all(), "unknown cause code"))
     problems.extend(_bounds(column, value))
     if column.kind is Kind.ID_NUMBER:

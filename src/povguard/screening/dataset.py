@@ -27,6 +27,9 @@ class SourceFile:
     spec: FileSpec
     path: Path | None  # None: the file is absent (no records)
     columns: tuple[str, ...]  # as they appear in the file
+    # Whether a text value may be an empty string (an empty cell): False once an engine found
+    # none in a Parquet file, whose text is then read as it is
+    empty_text: bool = True
 
     @property
     def view(self) -> str:
@@ -45,13 +48,14 @@ def _header(path: Path) -> tuple[str, ...]:
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise BadInput(f"{path}: not a readable Parquet file ({exc})") from exc
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        # utf-8-sig: a byte order mark is not part of the first name (even a quoted one)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             row = next(csv.reader(handle), None)
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     if not row:
         raise BadInput(f"{path}: empty file (no header row)")
-    return tuple(name.strip().lstrip("\ufeff") for name in row)
+    return tuple(name.strip() for name in row)
 
 
 def _check_columns(spec: FileSpec, path: Path, columns: tuple[str, ...]) -> None:
@@ -268,7 +272,8 @@ def _twice_on_one_date_query(table: str, *, precheck: bool = False) -> str:
     )
 
 
-# Integrity problems that make the rules ill-defined: the first offending row of each is reported.
+# Integrity problems that make the rules ill-defined: the first offending row of each is reported
+# (queries may use the constants of the screening date, `window.Window.constants()`).
 INTEGRITY: dict[str, str] = {
     "households: household_id {0} appears twice": (
         "SELECT hh FROM hh GROUP BY hh HAVING count(*) > 1 ORDER BY hh LIMIT 1"
@@ -285,6 +290,18 @@ INTEGRITY: dict[str, str] = {
     ),
     "income: household {0} has a period ending before it starts ({1})": (
         "SELECT hh, s_mon FROM inc WHERE e_mon < s_mon ORDER BY hh LIMIT 1"
+    ),
+    # A person's two rows for D's year, one saying "not enrolled": R09 would follow that one
+    # and ignore the other (the file's key is ID number and year; only these change a clue,
+    # and the few people not enrolled are looked up rather than every row grouped).
+    "feeds/insurance: ID number {0} has two rows for year {1}": (
+        "SELECT pid, year FROM f_insurance_rows WHERE year = {d_year} AND pid IN"
+        " (SELECT pid FROM f_insurance_rows WHERE year = {d_year} AND NOT enrolled)"
+        " GROUP BY pid, year HAVING count(*) > 1 ORDER BY pid LIMIT 1"
+    ),
+    # A record with both would count as the household's and as its village's (SPEC §3).
+    "feeds/water: record {0} must have exactly one of household_id and village_code": (
+        "SELECT rid FROM f_water WHERE (hh IS NULL) = (village IS NULL) ORDER BY rid LIMIT 1"
     ),
     **{_twice_on_one_date(table): _twice_on_one_date_query(table) for table in _LATEST_KEYS},
 }

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from povguard.core.errors import BadInput
 from povguard.interchange.spec import FILES, REGISTRY_FILES
 from povguard.policy.service import PolicyBook, load_policy
-from povguard.screening.dataset import REQUIRED_FILES, SourceFile
+from povguard.screening.dataset import SourceFile
 
 POLICY = Path("policy") / "policy.yaml"
 
@@ -57,7 +57,9 @@ def locate_lake(lake: Path, province: str | None = None) -> dict[str, SourceFile
             folder = folder / f"province={province}"
         columns = _columns(folder, spec.column_names) if folder.is_dir() else ()
         if not columns:
-            if name in REQUIRED_FILES:
+            # An imported members file without rows leaves no partition: no members, as for
+            # `screen --data` (only a province's households are always there).
+            if name == "households":
                 raise BadInput(f"{lake}: the lake has no {name}; run `povguard import` first")
             found[name] = SourceFile(spec, None, ())
         else:

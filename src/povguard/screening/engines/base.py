@@ -8,6 +8,7 @@ handed to `sql()`, which transpiles it for engines that need another dialect.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
@@ -31,7 +32,7 @@ from povguard.screening.dataset import (
 )
 from povguard.screening.frame import INPUT_TYPES
 from povguard.screening.params import ParamRow
-from povguard.screening.typed import bad_value_probe, typed_select
+from povguard.screening.typed import bad_value_probe, empty_text_probe, typed_select
 from povguard.screening.window import Window, month_label
 
 
@@ -125,9 +126,12 @@ class SqlEngine(ABC):
             raise BadInput(f"not a region code prefix: {region_prefix!r}")
         cases = sorted((open_cases or {}).items())
         self.register_table("open_cases", INPUT_TYPES["open_cases"], cases)
-        for source in files.values():
+        files = dict(files)
+        for name, source in files.items():
             if source.path is not None:
                 self.register_raw(source)
+                if source.is_parquet:
+                    source = files[name] = replace(source, empty_text=self._empty_text(source))
             native = self.native(source)
             clean = source.path is not None and self.known_clean(source)
             self.view(source.view, self.sql(typed_select(source, native=native, clean=clean)))
@@ -142,6 +146,10 @@ class SqlEngine(ABC):
             if table == "mem":
                 self.materialize(IN_HOUSEHOLD, self.sql(IN_HOUSEHOLD_SELECT))
         self._raise_on_bad_rows(files)
+
+    def _empty_text(self, source: SourceFile) -> bool:
+        """Whether a text value of the Parquet file is an empty string (an empty cell)."""
+        return bool(self.rows(self.sql(empty_text_probe(source, native=self.native(source)))))
 
     def _raise_on_bad_rows(self, files: dict[str, SourceFile]) -> None:
         counts = " UNION ALL ".join(
@@ -163,7 +171,7 @@ class SqlEngine(ABC):
         more = f" ({count} bad rows in all)" if count > 1 else ""
         raise BadInput(f"{source.path}: {where}: {problem}{more}")
 
-    def check_integrity(self) -> None:
+    def check_integrity(self, window: Window) -> None:
         may_find: dict[str, bool] = {}  # precheck → whether it returned a row
         for message, query in INTEGRITY.items():
             precheck = INTEGRITY_PRECHECK.get(message)
@@ -171,7 +179,7 @@ class SqlEngine(ABC):
                 may_find[precheck] = bool(self.rows(self.sql(precheck)))
             if precheck is not None and not may_find[precheck]:
                 continue
-            found = self.rows(self.sql(query))
+            found = self.rows(self.sql(query.format(**window.constants())))
             if found:
                 values = [
                     month_label(v) if message.startswith("income") and isinstance(v, int) else v
@@ -200,5 +208,5 @@ class SqlEngine(ABC):
             raise BadInput(f"no policy parameters for province {sorted(missing)[0]}")
         self.register_table("params", INPUT_TYPES["params"], [tuple(row) for row in params])
         if not stored_frame:
-            self.check_integrity()
+            self.check_integrity(window)
         return self.arrow(self.sql(compile_screening(window, stored=stored_frame)))

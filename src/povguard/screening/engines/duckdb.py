@@ -176,7 +176,11 @@ class DuckDBEngine(SqlEngine):
         native = self.native(source)
         columns = ", ".join(_raw_column(source, c, native) for c in source.columns)
         reader = _reader(source, native=native)
-        self._run(f"CREATE TEMP VIEW {raw_view(source)} AS SELECT {columns} FROM {reader}")
+        # A CSV line without any value (",,,", as spreadsheets write) is skipped like a blank
+        # line, as `povguard import` does.
+        filled = " OR ".join(f"{quote(c)} IS NOT NULL" for c in source.columns)
+        where = "" if source.is_parquet else f" WHERE {filled}"
+        self._run(f"CREATE TEMP VIEW {raw_view(source)} AS SELECT {columns} FROM {reader}{where}")
 
     def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:
         if source.is_parquet or not self.native(source) or source.path is None:

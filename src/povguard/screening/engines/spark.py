@@ -68,6 +68,7 @@ class SparkEngine(SqlEngine):
                 path, header=True, schema=schema, quote='"', escape='"', mode="FAILFAST",
                 encoding="UTF-8", nullValue="", emptyValue=None,
             )  # fmt: skip
+            frame = frame.dropna(how="all")  # a line without any value is skipped, as by import
         frame = frame.select([F.col(f"`{c}`").cast("string").alias(c) for c in source.columns])
         frame.createOrReplaceTempView(raw_view(source))
         self._views.append(raw_view(source))
