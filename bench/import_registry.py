@@ -15,18 +15,22 @@ import argparse
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from povguard.auth.principal import SYSTEM
-from povguard.core.db import dispose_engines
-from povguard.core.uow import unit_of_work
-from povguard.ingest import batches, service
-from povguard.ingest.typedfiles import typed_files
-from povguard.interchange.spec import REGISTRY_FILES
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402
+
+from povguard.auth.principal import SYSTEM  # noqa: E402
+from povguard.core.db import dispose_engines  # noqa: E402
+from povguard.core.uow import unit_of_work  # noqa: E402
+from povguard.ingest import batches, service  # noqa: E402
+from povguard.ingest.typedfiles import typed_files  # noqa: E402
+from povguard.interchange.spec import REGISTRY_FILES  # noqa: E402
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -89,7 +93,7 @@ def main() -> None:
             with admin.begin() as connection:
                 connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
             url = f"{args.postgres}?options=-csearch_path%3D{schema}"
-        result = {"benchmark": "import_registry", "backend": args.backend,
+        result = {"benchmark": "import_registry", "backend": args.backend, "machine": machine(),
                   **_store(folder, url, work / "lake")}  # fmt: skip
         print(json.dumps(result))
     finally:
