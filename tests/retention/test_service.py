@@ -146,46 +146,35 @@ def test_no_upload_or_report_folder_yet(database_url: str, lake: Path) -> None:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("dry_run", [False, True], ids=["remove", "dry-run"])
 def test_cleanup_command(
     configured: tuple[str, Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:
-    database_url, lake = configured
-    seed(database_url, lake)
-    monkeypatch.setenv("POVGUARD_UPLOAD_RETENTION_DAYS", "1")
-    with pytest.raises(SystemExit) as exit_info:
-        run(["cleanup"])
-    assert exit_info.value.code in (0, None)
-    # Ended more than a day ago: every ended import (the young one too), reports after 30 days.
-    assert capsys.readouterr().out.strip() == (
-        "removed 3 import upload(s) older than 1 days and 2 report file(s) older than 30 days"
-    )
-
-
-def test_retention_settings_are_whole_days_of_one_or_more() -> None:
-    assert Settings().upload_retention_days == Settings().report_retention_days == 30
-    with pytest.raises(ValueError, match="upload_retention_days"):
-        Settings(upload_retention_days=0)
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_cleanup_dry_run_changes_nothing(
-    configured: tuple[str, Path],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    dry_run: bool,
 ) -> None:
     database_url, lake = configured
     seed(database_url, lake)
     monkeypatch.setenv("POVGUARD_UPLOAD_RETENTION_DAYS", "1")
     folders = sorted(p for p in lake.rglob("*") if p.is_dir())
     with pytest.raises(SystemExit) as exit_info:
-        run(["cleanup", "--dry-run"])
+        run(["cleanup", "--dry-run"] if dry_run else ["cleanup"])
     assert exit_info.value.code in (0, None)
     out = capsys.readouterr().out.strip().splitlines()
+    # Ended more than a day ago: every ended import (the young one too), reports after 30 days.
+    verb = "would remove" if dry_run else "removed"
     assert out[-1] == (
-        "would remove 3 import upload(s) older than 1 days and 2 report file(s) older than 30 days"
+        f"{verb} 3 import upload(s) older than 1 days and 2 report file(s) older than 30 days"
     )
-    assert len([line for line in out if line.startswith("would remove /")]) == 5
-    assert sorted(p for p in lake.rglob("*") if p.is_dir()) == folders
-    assert audited(database_url) == [] and states(database_url)["done_old"] == "done"
+    if dry_run:  # the five folders are listed, and nothing is removed, audited or marked
+        assert len([line for line in out if line.startswith("would remove /")]) == 5
+        assert sorted(p for p in lake.rglob("*") if p.is_dir()) == folders
+        assert audited(database_url) == [] and states(database_url)["done_old"] == "done"
+    else:
+        assert len(audited(database_url)) == 5 and states(database_url)["done_old"] == "expired"
+
+
+def test_retention_settings_are_whole_days_of_one_or_more() -> None:
+    assert Settings().upload_retention_days == Settings().report_retention_days == 30
+    with pytest.raises(ValueError, match="upload_retention_days"):
+        Settings(upload_retention_days=0)
