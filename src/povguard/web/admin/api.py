@@ -66,7 +66,7 @@ def policy_book(settings: Settings) -> PolicyBook:
     return book
 
 
-@router.get("/users", response_model=UserPage, responses=api_errors(400, 401, 403, 422))
+@router.get("/users", response_model=UserPage, responses=api_errors(400, 401, 403, 404, 422))
 def list_users(
     session: SessionDep,
     principal: AdminUser,
