@@ -37,11 +37,10 @@ def _parquet_files(source: SourceFile) -> str:
 
 def _reader(source: SourceFile, *, native: bool = False) -> str:
     """DuckDB table function reading the file; a CSV is parsed into native types if asked."""
-    path = str(source.path).replace("'", "''")
-    if source.path is not None and source.path.is_dir():
-        return f"read_parquet('{path}/**/*.parquet', hive_partitioning = false)"
     if source.is_parquet:
-        return f"read_parquet('{path}')"
+        files = _parquet_files(source).replace("'", "''")
+        return f"read_parquet('{files}', hive_partitioning = false)"
+    path = str(source.path).replace("'", "''")
     types = {c.name: native_type(c) if native else "VARCHAR" for c in source.spec.columns}
     columns = ", ".join(f"'{name}': '{types[name]}'" for name in source.columns)
     rejects = (
