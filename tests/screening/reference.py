@@ -197,8 +197,9 @@ def screen(folder: Path, as_of: dt.date) -> list[dict[str, str]]:
             category = "unstable" if h["status"] == "formerly_poor" else "marginal"
         shown = ""
         if pc is not None:
-            shown = str((Decimal(pc.numerator) / Decimal(pc.denominator)).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP))  # fmt: skip
+            cents = (Decimal(pc.numerator) / Decimal(pc.denominator)).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP)  # fmt: skip
+            shown = str(abs(cents) if cents == 0 else cents)  # no "-0.00"
         clues.append({"household_id": hh, "category": category, "rules": ";".join(sorted(fired)),
                       "pc_income": shown, "line": format(Decimal(str(line.numerator / line.denominator)).normalize(), "f")})  # fmt: skip
     return clues
