@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from povguard.core.errors import BadInput
+from povguard.ingest.service import ImportRejected, validate
 from povguard.screening.service import screen_folder
 from tests.conftest import EXAMPLES
 
@@ -260,3 +261,70 @@ def test_two_insurance_rows_of_another_year_change_no_clue(data: Path) -> None:
     with (data / "feeds" / "insurance.csv").open("a", encoding="utf-8") as handle:
         handle.write("530124198408168947,2023,false\n")
     assert screen_folder(data, AS_OF).counts["clues"] == 438
+
+
+# Values DuckDB's own CSV parsing would take (2024-7-5, 5.123e2, 2023.0): `screen --data` refuses
+# them as `povguard import` does, with the same line, column and reason.
+LENIENT = [
+    ("feeds/medical.csv", 2, 2, "2024-7-5", "date", "not a valid date"),
+    ("members.csv", 3, 5, "1966-1-9", "birth_date", "not a valid date"),
+    ("feeds/medical.csv", 4, 5, "5.123e2", "out_of_pocket", "not a valid money"),
+    ("feeds/insurance.csv", 2, 1, "2023.0", "year", "not a valid int"),
+    ("feeds/insurance.csv", 3, 1, "2e3", "year", "not a valid int"),
+    ("feeds/insurance.csv", 2, 1, "+2023", "year", "not a valid int"),
+]
+
+
+@pytest.mark.parametrize(("file", "line", "column", "value", "name", "reason"), LENIENT)
+def test_values_a_lenient_parser_would_take_are_refused_as_import_refuses_them(
+    data: Path, tmp_path: Path, file: str, line: int, column: int, value: str, name: str,
+    reason: str,
+) -> None:  # fmt: skip
+    _edit(data / file, _set(line, column, value))
+    with pytest.raises(BadInput) as error:
+        screen_folder(data, AS_OF)
+    assert str(error.value) == f"{data / file}: line {line}: {name}: {reason}"
+    with pytest.raises(ImportRejected) as rejected:
+        validate(data, lake=tmp_path / "lake")
+    first = rejected.value.errors.row(0, named=True)
+    assert (first["line"], first["column"], first["reason"]) == (line, name, reason)
+
+
+def test_a_bad_value_after_blank_lines_is_reported_on_its_own_line(data: Path) -> None:
+    def change(lines: list[str]) -> None:
+        lines[2:2] = ["", ",,,,,"]  # the bad value moves from line 4 to line 6
+        _set(6, 2, "2024-02-30")(lines)
+
+    _edit(data / "feeds/medical.csv", change)
+    with pytest.raises(BadInput, match=r"medical\.csv: line 6: date: not a real date"):
+        screen_folder(data, AS_OF)
+
+
+def test_a_line_with_too_many_values_is_refused_on_both_paths(data: Path, tmp_path: Path) -> None:
+    _edit(data / "feeds/medical.csv", lambda lines: lines.__setitem__(2, lines[2] + ",extra"))
+    problem = "line 3: 7 values where the header names 6 columns"
+    with pytest.raises(BadInput, match=rf"medical\.csv: {problem}$"):
+        screen_folder(data, AS_OF)
+    with pytest.raises(ImportRejected) as rejected:
+        validate(data, lake=tmp_path / "lake")
+    first = rejected.value.errors.row(0, named=True)
+    assert f"line {first['line']}: {first['reason']}" == problem
+
+
+def test_a_line_without_its_last_empty_values_reads_as_if_they_were_there(
+    data: Path, tmp_path: Path
+) -> None:
+    path = data / "feeds/disaster.csv"
+    with_commas = screen_folder(data, AS_OF).clues
+    _edit(path, lambda lines: lines.__setitem__(1, lines[1].rsplit(",", 1)[0] + ","))
+    emptied = screen_folder(data, AS_OF).clues
+    _edit(path, lambda lines: lines.__setitem__(1, lines[1].rstrip(",")))
+    assert screen_folder(data, AS_OF).clues.equals(emptied)
+    assert emptied.height == with_commas.height
+    validate(data, lake=tmp_path / "lake")  # import reads it too
+
+
+def test_an_unclosed_quote_names_its_line(data: Path) -> None:
+    _edit(data / "feeds/medical.csv", _set(3, 2, '"2023-10-29'))
+    with pytest.raises(BadInput, match=r"medical\.csv: line 3: a quoted value is never closed$"):
+        screen_folder(data, AS_OF)

@@ -1,10 +1,12 @@
 """Read SPEC §3 files as text and report every bad row (file, line, column, value, reason).
 
-All checks are Polars expressions over whole columns; nothing loops over rows in Python.
+All checks are Polars expressions over whole columns; nothing loops over rows in Python (but
+the search for the line of a file that Polars refused for a line too long).
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +107,9 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
             cleaned = _without_blank_lines(spec, cleaned)
         frame = cleaned.collect(engine="streaming")
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
+        long_row = _first_long_row(path) if "more fields" in str(exc) else None
+        if long_row:
+            return one_error(path, *long_row)
         return one_error(path, 1, "", "", _unreadable(exc))
     except Exception as exc:  # pyarrow/polars raise several types for a damaged file
         return one_error(path, 1, "", "", f"unreadable file ({type(exc).__name__})")
@@ -166,6 +171,20 @@ def _without_blank_lines(spec: FileSpec, frame: pl.LazyFrame) -> pl.LazyFrame:
     """Without the lines that hold no value at all: Polars reads a blank line (one ending a
     file, say) as a row of nulls, where the screening engines' CSV readers skip it."""
     return frame.filter(pl.any_horizontal(pl.col(c.name).is_not_null() for c in spec.columns))
+
+
+def _first_long_row(path: Path) -> tuple[int, str, str, str] | None:
+    """(line, column, value, reason) of the first CSV row with more values than the header
+    names columns (read again only when Polars refused the file for one)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        width = len(next(reader, []))
+        start = reader.line_num + 1
+        for record in reader:
+            if len(record) > width:
+                return start, "", "", f"{len(record)} values where the header names {width} columns"
+            start = reader.line_num + 1
+    return None
 
 
 def _unreadable(exc: Exception) -> str:

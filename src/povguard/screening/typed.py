@@ -43,8 +43,8 @@ def _sql_list(values: Iterable[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-# Native types an engine's own reader may parse values into (`native=True`): the reader rejects
-# what it cannot parse, the SQL below checks the rest (choices, decimals, bounds, formats).
+# Native types a typed Parquet file's columns may already have (`native=True`, read as they are):
+# the SQL below checks what their type does not (choices, decimals, bounds).
 NATIVE_TYPES = {
     Kind.DATE: "DATE",
     Kind.MONEY: "DECIMAL(18, 4)",
@@ -170,7 +170,7 @@ def _raw(source: SourceFile, column: Column, native: bool) -> str:
     if column.name not in source.columns:
         return f"CAST(NULL AS {kind})"
     if kind != "VARCHAR":
-        return quote(column.name)  # parsed by the engine's reader, which skips blanks
+        return quote(column.name)  # a typed Parquet value: no blanks, never empty
     text = quote(column.name) if native else f"CAST({quote(column.name)} AS VARCHAR)"
     if source.is_parquet:
         return f"NULLIF({text}, '')" if source.empty_text else text
@@ -265,8 +265,3 @@ def typed_select(source: SourceFile, *, native: bool = False, clean: bool = Fals
         )
     bad = "false" if clean else bad_flag(source, native=native)
     return f"SELECT {', '.join(items)}, ({bad}) AS _bad FROM {raw_view(source)}"
-
-
-def unparsable(column: Column) -> str:
-    """The reason given when an engine's reader cannot parse a value of `column`."""
-    return "not a real date" if column.kind is Kind.DATE else f"not a valid {column.kind}"

@@ -104,10 +104,6 @@ class SqlEngine(ABC):
         out without the engine's SQL (empty: the SQL checks them)."""
         return frozenset()
 
-    def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:  # noqa: ARG002
-        """(where, problem, count) of rows the engine's reader could not parse, if any."""
-        return None
-
     @abstractmethod
     def close(self) -> None:
         """Release the engine's resources."""
@@ -159,10 +155,6 @@ class SqlEngine(ABC):
         bad = {str(name): int(n) for name, n in self.rows(self.sql(counts)) if n}
         for table in NORMALISE:
             source = files[SOURCE_OF[table]]
-            rejected = self.reader_rejects(source)
-            if rejected:
-                where, problem, n = rejected
-                self._refuse(source, where, problem, n)
             if table in bad:
                 self._refuse(source, *self.first_bad_row(source), bad[table])
 

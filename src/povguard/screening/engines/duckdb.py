@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from pathlib import Path
@@ -21,7 +22,6 @@ from povguard.screening.typed import (
     pattern,
     quote,
     raw_view,
-    unparsable,
 )
 
 # ID numbers are nearly all distinct, so a regular expression runs on every one of them (15 M
@@ -35,24 +35,21 @@ def _parquet_files(source: SourceFile) -> str:
     return f"{source.path}/**/*.parquet" if source.path.is_dir() else str(source.path)
 
 
-def _reader(source: SourceFile, *, native: bool = False) -> str:
-    """DuckDB table function reading the file; a CSV is parsed into native types if asked."""
+def _reader(source: SourceFile) -> str:
+    """DuckDB table function reading the file: a Parquet file as it is, a CSV file as text,
+    which `typed.py` checks and types as `povguard import` and the Spark engine do (DuckDB's
+    own parsing of dates and numbers accepts 2024-7-5, 1e3 or 2023.0)."""
     if source.is_parquet:
         files = _parquet_files(source).replace("'", "''")
         return f"read_parquet('{files}', hive_partitioning = false)"
     path = str(source.path).replace("'", "''")
-    types = {c.name: native_type(c) if native else "VARCHAR" for c in source.spec.columns}
-    columns = ", ".join(f"'{name}': '{types[name]}'" for name in source.columns)
-    rejects = (
-        f", store_rejects = true, rejects_table = '{_rejects(source)}',"
-        f" rejects_scan = '{_rejects(source)}_scan', rejects_limit = 20"
-        if native
-        else ""
-    )
+    columns = ", ".join(f"'{name}': 'VARCHAR'" for name in source.columns)
+    # A line with fewer values than the header has its last values empty, as `povguard import`
+    # reads it; one with more is refused (strict mode).
     return (
         f"read_csv('{path}', header = true, delim = ',', quote = '\"', escape = '\"',"
         f" columns = {{{columns}}}, auto_detect = false, strict_mode = true,"
-        f" dateformat = '%Y-%m-%d'{rejects})"
+        f" null_padding = true)"
     )
 
 
@@ -84,8 +81,36 @@ def _raw_column(source: SourceFile, name: str, native: bool) -> str:
     return f"CAST({quote(name)} AS {target}) AS {quote(name)}"
 
 
-def _rejects(source: SourceFile) -> str:
-    return "rej_" + source.spec.name.replace("/", "_")
+def _csv_problem(message: str) -> str | None:
+    """`file: line N: reason` for an error of DuckDB's CSV reader (a line with too many
+    values, a quote never closed), None for another error."""
+    line = re.search(r"CSV Error on Line: (\d+)", message)
+    path = re.search(r"^\s*file = (.+)$", message, re.MULTILINE)
+    if line is None or path is None:
+        return None
+    counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    if counts:
+        reason = f"{counts[2]} values where the header names {counts[1]} columns"
+    elif "unterminated quote" in message:
+        reason = "a quoted value is never closed"
+    else:
+        reason = message.splitlines()[0]
+    return f"{path[1]}: line {line[1]}: {reason}"
+
+
+def _line_of_row(path: Path, row: int) -> int:
+    """The line of a CSV file on which its `row`-th data row starts: DuckDB numbers only the
+    rows it keeps, skipping blank lines and lines without any value."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)  # the header
+        start, kept = reader.line_num + 1, 0
+        for record in reader:
+            kept += any(record)
+            if kept == row:
+                return start
+            start = reader.line_num + 1
+    return start
 
 
 class DuckDBEngine(SqlEngine):
@@ -109,13 +134,15 @@ class DuckDBEngine(SqlEngine):
         try:
             return self.con.execute(query)
         except duckdb.Error as exc:
+            problem = _csv_problem(str(exc))
+            if problem:
+                raise BadInput(problem) from exc
             raise BadInput(f"dataset could not be read: {str(exc).splitlines()[0]}") from exc
 
     def native(self, source: SourceFile) -> bool:
-        # DuckDB's CSV reader parses dates, numbers and booleans far faster than SQL casts; a
-        # Parquet file whose columns already have those types is read as it is.
+        # A Parquet file whose columns already have the types the frame needs is read as it is.
         if not source.is_parquet:
-            return True
+            return False
         if source.path not in self._typed_parquet:
             self._typed_parquet[source.path] = self._has_native_types(source)
         return self._typed_parquet[source.path]
@@ -174,26 +201,12 @@ class DuckDBEngine(SqlEngine):
     def register_raw(self, source: SourceFile) -> None:
         native = self.native(source)
         columns = ", ".join(_raw_column(source, c, native) for c in source.columns)
-        reader = _reader(source, native=native)
+        reader = _reader(source)
         # A CSV line without any value (",,,", as spreadsheets write) is skipped like a blank
         # line, as `povguard import` does.
         filled = " OR ".join(f"{quote(c)} IS NOT NULL" for c in source.columns)
         where = "" if source.is_parquet else f" WHERE {filled}"
         self._run(f"CREATE TEMP VIEW {raw_view(source)} AS SELECT {columns} FROM {reader}{where}")
-
-    def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:
-        if source.is_parquet or not self.native(source) or source.path is None:
-            return None
-        table = _rejects(source)
-        count = self.rows(f"SELECT count(*) FROM {table}")[0][0]
-        if not count:
-            return None
-        line, column, message = self.rows(
-            f"SELECT line, column_name, error_message FROM {table} ORDER BY line LIMIT 1"
-        )[0]
-        if column in source.spec.column_names:
-            return f"line {line}: {column}", unparsable(source.spec.column(column)), int(count)
-        return f"line {line}", str(message).splitlines()[0], int(count)
 
     def view(self, name: str, query: str) -> None:
         self._run(f"CREATE TEMP VIEW {name} AS {query}")
@@ -224,9 +237,11 @@ class DuckDBEngine(SqlEngine):
             f" FROM {raw_view(source)})"
             " WHERE _bad IS NOT NULL ORDER BY _line LIMIT 1"
         )
-        line, problem = found[0]
-        # The header is line 1 of a CSV file; Parquet rows are counted from 1.
-        return (f"row {line}" if source.is_parquet else f"line {line + 1}"), str(problem)
+        row, problem = found[0]
+        if source.is_parquet:
+            return f"row {row}", str(problem)
+        assert source.path is not None
+        return f"line {_line_of_row(source.path, row)}", str(problem)
 
     def export(self, query: str, path: Path) -> None:
         """Write the result of `query` to a Parquet file, compressed with LZ4: about 1.8 times
