@@ -30,6 +30,9 @@ class SourceFile:
     # Whether a text value may be an empty string (an empty cell): False once an engine found
     # none in a Parquet file, whose text is then read as it is
     empty_text: bool = True
+    # The boolean columns that the raw view holds as booleans (a Parquet file's typed ones),
+    # rather than as text
+    booleans: frozenset[str] = frozenset()
 
     @property
     def view(self) -> str:

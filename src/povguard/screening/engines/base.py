@@ -104,6 +104,10 @@ class SqlEngine(ABC):
         out without the engine's SQL (empty: the SQL checks them)."""
         return frozenset()
 
+    def booleans(self, source: SourceFile) -> frozenset[str]:  # noqa: ARG002
+        """The boolean columns that `register_raw` keeps as booleans rather than text."""
+        return frozenset()
+
     def reader_rejects(self, source: SourceFile) -> tuple[str, str, int] | None:  # noqa: ARG002
         """(where, problem, count) of rows the engine's reader could not parse, if any."""
         return None
@@ -131,6 +135,7 @@ class SqlEngine(ABC):
             if source.path is not None:
                 self.register_raw(source)
                 if source.is_parquet:
+                    source = replace(source, booleans=self.booleans(source))
                     source = files[name] = replace(source, empty_text=self._empty_text(source))
             native = self.native(source)
             clean = source.path is not None and self.known_clean(source)

@@ -72,15 +72,16 @@ def _parquet_type_fits(column: Column, parquet_type: str) -> bool:
     return parquet_type == "VARCHAR"
 
 
-def _raw_column(source: SourceFile, name: str, native: bool) -> str:
-    """A column of the raw view: text, or (native) the type `typed.py` expects."""
+def _raw_column(source: SourceFile, name: str, native: bool, boolean: bool) -> str:
+    """A column of the raw view: text, or (native) the type `typed.py` expects (`boolean`: a
+    Parquet boolean, kept as it is)."""
     if not native:
         return f"CAST({quote(name)} AS VARCHAR) AS {quote(name)}"
     if not source.is_parquet or name not in source.spec.column_names:
         return quote(name)
     target = native_type(source.spec.column(name))
-    if target.startswith("DECIMAL") or target == "DATE":
-        return quote(name)  # already a date, or a decimal of at most 4 places
+    if target.startswith("DECIMAL") or target == "DATE" or boolean:
+        return quote(name)  # already a date, a decimal of at most 4 places or a boolean
     return f"CAST({quote(name)} AS {target}) AS {quote(name)}"
 
 
@@ -163,6 +164,17 @@ class DuckDBEngine(SqlEngine):
         ).collect()
         return frozenset(name for name, matched in matches.row(0, named=True).items() if matched)
 
+    def booleans(self, source: SourceFile) -> frozenset[str]:
+        if not source.is_parquet or not self.native(source):
+            return frozenset()
+        return frozenset(
+            name
+            for name, kind in self._types(source).items()
+            if name in source.spec.column_names
+            and source.spec.column(name).kind is Kind.BOOL
+            and kind == "BOOLEAN"
+        )
+
     def _has_native_types(self, source: SourceFile) -> bool:
         types = self._types(source)
         return all(
@@ -173,7 +185,8 @@ class DuckDBEngine(SqlEngine):
 
     def register_raw(self, source: SourceFile) -> None:
         native = self.native(source)
-        columns = ", ".join(_raw_column(source, c, native) for c in source.columns)
+        booleans = self.booleans(source)
+        columns = ", ".join(_raw_column(source, c, native, c in booleans) for c in source.columns)
         reader = _reader(source, native=native)
         # A CSV line without any value (",,,", as spreadsheets write) is skipped like a blank
         # line, as `povguard import` does.
