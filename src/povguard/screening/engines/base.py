@@ -24,6 +24,7 @@ from povguard.screening.dataset import (
     NORMALISE,
     SOURCE_OF,
     STREAMED,
+    Repeats,
     SourceFile,
     own_rows,
     own_select,
@@ -177,11 +178,11 @@ class SqlEngine(ABC):
         raise BadInput(f"{source.path}: {where}: {problem}{more}")
 
     def check_integrity(self, window: Window) -> None:
-        may_find: dict[str, bool] = {}  # precheck → whether it returned a row
+        may_find: dict[str | Repeats, bool] = {}  # precheck → whether it found something
         for message, query in INTEGRITY.items():
             precheck = INTEGRITY_PRECHECK.get(message)
             if precheck is not None and precheck not in may_find:
-                may_find[precheck] = bool(self.rows(self.sql(precheck)))
+                may_find[precheck] = self._may_find(precheck)
             if precheck is not None and not may_find[precheck]:
                 continue
             found = self.rows(self.sql(query.format(**window.constants())))
@@ -191,6 +192,16 @@ class SqlEngine(ABC):
                     for v in found[0]
                 ]
                 raise BadInput(message.format(*values))
+
+    def _may_find(self, precheck: str | Repeats) -> bool:
+        if isinstance(precheck, Repeats):
+            return self.may_repeat(precheck)
+        return bool(self.rows(self.sql(precheck)))
+
+    def may_repeat(self, precheck: Repeats) -> bool:
+        """Whether some value of the precheck's column may appear twice (never False if one
+        does)."""
+        return bool(self.rows(self.sql(precheck.sql())))
 
     @staticmethod
     def frame_tables() -> list[str]:
