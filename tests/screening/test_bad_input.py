@@ -181,6 +181,8 @@ def test_typed_parquet_gives_the_same_clues(data: Path, tmp_path: Path) -> None:
         ("feeds/medical", "out_of_pocket", Decimal("12.345"),
          "medical.parquet: row 1: out_of_pocket: not a valid money (more than 2 decimals)"),
         ("feeds/disability", "grade", 5, "disability.parquet: row 1: grade: above 4"),
+        ("feeds/insurance", "enrolled", None,
+         "insurance.parquet: row 1: enrolled: empty required value"),
     ],
 )  # fmt: skip
 def test_bad_values_in_typed_parquet_are_reported(

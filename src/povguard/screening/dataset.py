@@ -30,6 +30,9 @@ class SourceFile:
     # Whether a text value may be an empty string (an empty cell): False once an engine found
     # none in a Parquet file, whose text is then read as it is
     empty_text: bool = True
+    # The boolean columns that the raw view holds as booleans (a Parquet file's typed ones),
+    # rather than as text
+    booleans: frozenset[str] = frozenset()
 
     @property
     def view(self) -> str:
@@ -328,15 +331,28 @@ _PERIODS_PRECHECK = (
     " LIMIT 1"
 )
 
+
+@dataclass(frozen=True)
+class Repeats:
+    """A precheck: whether some value of `column` of frame table `table` may appear twice (an
+    engine answers it as it can, `SqlEngine.may_repeat`)."""
+
+    table: str
+    column: str
+
+    def sql(self) -> str:
+        """SQL returning a row if so: equal values have equal hashes, and grouping integers
+        costs half as much as grouping text (a collision only makes the check itself run)."""
+        return (
+            f"SELECT 1 FROM {self.table} GROUP BY hash({self.column}) HAVING count(*) > 1 LIMIT 1"
+        )
+
+
 # For a check whose query is costly: a cheaper query that returns a row whenever the check's
 # query may find one (it never misses an offending row); the check's query then names it. Checks
 # sharing a precheck run it once.
-INTEGRITY_PRECHECK: dict[str, str] = {
-    # Equal ID numbers have equal hashes; grouping integers costs half as much as grouping
-    # the text (a collision only makes the check itself run).
-    "members: ID number {0} appears in two member rows ({1}, {2})": (
-        "SELECT 1 FROM mem GROUP BY hash(pid) HAVING count(*) > 1 LIMIT 1"
-    ),
+INTEGRITY_PRECHECK: dict[str, str | Repeats] = {
+    "members: ID number {0} appears in two member rows ({1}, {2})": Repeats("mem", "pid"),
     # The window sort of the check runs only when some household's periods overlap, or when
     # the bit test cannot decide (periods ending before they start, or too long a span).
     "income: household {0} has overlapping income periods (starting {1} and {2})": (

@@ -68,10 +68,12 @@ def _checks(
     native: bool = False,
     cents: bool = False,
     matched: bool = False,
+    boolean: bool = False,
 ) -> list[tuple[str, str]]:
     """(SQL condition, reason) pairs: the first true condition names why a filled value is
     unusable. `cents`: the value's type holds at most 2 decimals (no need to check them);
-    `matched`: every value is known to match the column's `pattern()`."""
+    `matched`: every value is known to match the column's `pattern()`; `boolean`: the value
+    is a boolean, not text."""
     checks = []
     pattern = _PATTERNS.get(column.kind)
     if pattern and not matched and not (native and column.kind in NATIVE_TYPES):
@@ -80,7 +82,7 @@ def _checks(
         checks.append((f"NOT ({_is_month(raw)})", "'not a valid month'"))
     if column.kind is Kind.DATE and not native:
         checks.append((f"TRY_CAST({raw} AS DATE) IS NULL", "'not a real date'"))
-    if column.kind is Kind.BOOL:
+    if column.kind is Kind.BOOL and not boolean:
         checks.append((f"{raw} NOT IN ('true', 'false')", "'must be true or false'"))
     if column.kind is Kind.MONEY and native and not cents:
         checks.append((f"{raw} <> round({raw}, 2)", "'not a valid money (more than 2 decimals)'"))
@@ -94,9 +96,9 @@ def _checks(
     return checks
 
 
-def problem(column: Column, raw: str, *, native: bool = False) -> str:
+def problem(column: Column, raw: str, *, native: bool = False, boolean: bool = False) -> str:
     """SQL: why the value of `column` is unusable, or NULL."""
-    checks = _checks(column, raw, native=native)
+    checks = _checks(column, raw, native=native, boolean=boolean)
     if not checks and not column.required:
         return "NULL"
     when_empty = "'empty required value'" if column.required else "NULL"
@@ -105,10 +107,16 @@ def problem(column: Column, raw: str, *, native: bool = False) -> str:
 
 
 def is_bad(
-    column: Column, raw: str, *, native: bool = False, cents: bool = False, matched: bool = False
+    column: Column,
+    raw: str,
+    *,
+    native: bool = False,
+    cents: bool = False,
+    matched: bool = False,
+    boolean: bool = False,
 ) -> str | None:
     """SQL boolean: whether `problem()` names a reason for the value (None: it never does)."""
-    checks = _checks(column, raw, native=native, cents=cents, matched=matched)
+    checks = _checks(column, raw, native=native, cents=cents, matched=matched, boolean=boolean)
     if not checks:
         return f"{raw} IS NULL" if column.required else None
     # A NULL condition is skipped by problem()'s CASE, so it counts as false here.
@@ -137,8 +145,8 @@ def typed_items(column: Column, raw: str, *, native: bool = False) -> list[str]:
     if column.kind is Kind.INT:
         return [f"{raw if native else f'TRY_CAST({raw} AS BIGINT)'} AS {quote(name)}"]
     if column.kind is Kind.BOOL:
-        # Exact for the values `problem()` accepts ('true', 'false', a Parquet boolean), and a
-        # Parquet boolean stays a column the reader can filter on.
+        # Exact for the values `problem()` accepts ('true', 'false'); a boolean (`_raw()` of a
+        # Parquet boolean) is left as it is, a column the reader can filter on.
         return [f"TRY_CAST({raw} AS BOOLEAN) AS {quote(name)}"]
     return [f"{raw} AS {quote(name)}"]
 
@@ -169,7 +177,7 @@ def _raw(source: SourceFile, column: Column, native: bool) -> str:
     kind = native_type(column) if native else "VARCHAR"
     if column.name not in source.columns:
         return f"CAST(NULL AS {kind})"
-    if kind != "VARCHAR":
+    if kind != "VARCHAR" or column.name in source.booleans:
         return quote(column.name)  # a typed Parquet value: no blanks, never empty
     text = quote(column.name) if native else f"CAST({quote(column.name)} AS VARCHAR)"
     if source.is_parquet:
@@ -184,7 +192,9 @@ def empty_text_probe(source: SourceFile, *, native: bool = False) -> str:
     probes = [
         f"(SELECT 1 AS empty FROM {raw_view(source)} WHERE {quote(column.name)} = '' LIMIT 1)"
         for column in source.spec.columns
-        if column.name in source.columns and (not native or native_type(column) == "VARCHAR")
+        if column.name in source.columns
+        and (not native or native_type(column) == "VARCHAR")
+        and column.name not in source.booleans
     ]
     return " UNION ALL ".join(probes) if probes else "SELECT 1 AS empty WHERE 1 = 0"
 
@@ -193,7 +203,8 @@ def bad_expression(source: SourceFile, *, native: bool = False) -> str:
     """SQL over the raw view: `column: reason` for the first unusable value of a row, or NULL."""
     problems = []
     for column in source.spec.columns:
-        check = problem(column, _raw(source, column, native), native=native)
+        raw = _raw(source, column, native)
+        check = problem(column, raw, native=native, boolean=column.name in source.booleans)
         if check != "NULL":
             problems.append(f"'{column.name}: ' || ({check})")
     return f"coalesce({', '.join(problems)})" if problems else "CAST(NULL AS VARCHAR)"
@@ -212,6 +223,7 @@ def _column_flags(
             native=native,
             cents=column.name in cents,
             matched=column.name in matched,
+            boolean=column.name in source.booleans,
         )
         for column in source.spec.columns
     )

@@ -24,6 +24,7 @@ from povguard.screening.dataset import (
     NORMALISE,
     SOURCE_OF,
     STREAMED,
+    Repeats,
     SourceFile,
     own_rows,
     own_select,
@@ -104,6 +105,10 @@ class SqlEngine(ABC):
         out without the engine's SQL (empty: the SQL checks them)."""
         return frozenset()
 
+    def booleans(self, source: SourceFile) -> frozenset[str]:  # noqa: ARG002
+        """The boolean columns that `register_raw` keeps as booleans rather than text."""
+        return frozenset()
+
     @abstractmethod
     def close(self) -> None:
         """Release the engine's resources."""
@@ -127,6 +132,7 @@ class SqlEngine(ABC):
             if source.path is not None:
                 self.register_raw(source)
                 if source.is_parquet:
+                    source = replace(source, booleans=self.booleans(source))
                     source = files[name] = replace(source, empty_text=self._empty_text(source))
             native = self.native(source)
             clean = source.path is not None and self.known_clean(source)
@@ -164,11 +170,11 @@ class SqlEngine(ABC):
         raise BadInput(f"{source.path}: {where}: {problem}{more}")
 
     def check_integrity(self, window: Window) -> None:
-        may_find: dict[str, bool] = {}  # precheck → whether it returned a row
+        may_find: dict[str | Repeats, bool] = {}  # precheck → whether it found something
         for message, query in INTEGRITY.items():
             precheck = INTEGRITY_PRECHECK.get(message)
             if precheck is not None and precheck not in may_find:
-                may_find[precheck] = bool(self.rows(self.sql(precheck)))
+                may_find[precheck] = self._may_find(precheck)
             if precheck is not None and not may_find[precheck]:
                 continue
             found = self.rows(self.sql(query.format(**window.constants())))
@@ -178,6 +184,16 @@ class SqlEngine(ABC):
                     for v in found[0]
                 ]
                 raise BadInput(message.format(*values))
+
+    def _may_find(self, precheck: str | Repeats) -> bool:
+        if isinstance(precheck, Repeats):
+            return self.may_repeat(precheck)
+        return bool(self.rows(self.sql(precheck)))
+
+    def may_repeat(self, precheck: Repeats) -> bool:
+        """Whether some value of the precheck's column may appear twice (never False if one
+        does)."""
+        return bool(self.rows(self.sql(precheck.sql())))
 
     @staticmethod
     def frame_tables() -> list[str]:

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from povguard.core.errors import BadInput
 from povguard.interchange.spec import Column, Kind
-from povguard.screening.dataset import SourceFile
+from povguard.screening.dataset import Repeats, SourceFile
 from povguard.screening.engines.base import SqlEngine
 from povguard.screening.typed import (
     bad_expression,
@@ -69,15 +69,16 @@ def _parquet_type_fits(column: Column, parquet_type: str) -> bool:
     return parquet_type == "VARCHAR"
 
 
-def _raw_column(source: SourceFile, name: str, native: bool) -> str:
-    """A column of the raw view: text, or (native) the type `typed.py` expects."""
+def _raw_column(source: SourceFile, name: str, native: bool, boolean: bool) -> str:
+    """A column of the raw view: text, or (native) the type `typed.py` expects (`boolean`: a
+    Parquet boolean, kept as it is)."""
     if not native:
         return f"CAST({quote(name)} AS VARCHAR) AS {quote(name)}"
     if not source.is_parquet or name not in source.spec.column_names:
         return quote(name)
     target = native_type(source.spec.column(name))
-    if target.startswith("DECIMAL") or target == "DATE":
-        return quote(name)  # already a date, or a decimal of at most 4 places
+    if target.startswith("DECIMAL") or target == "DATE" or boolean:
+        return quote(name)  # already a date, a decimal of at most 4 places or a boolean
     return f"CAST({quote(name)} AS {target}) AS {quote(name)}"
 
 
@@ -190,6 +191,17 @@ class DuckDBEngine(SqlEngine):
         ).collect()
         return frozenset(name for name, matched in matches.row(0, named=True).items() if matched)
 
+    def booleans(self, source: SourceFile) -> frozenset[str]:
+        if not source.is_parquet or not self.native(source):
+            return frozenset()
+        return frozenset(
+            name
+            for name, kind in self._types(source).items()
+            if name in source.spec.column_names
+            and source.spec.column(name).kind is Kind.BOOL
+            and kind == "BOOLEAN"
+        )
+
     def _has_native_types(self, source: SourceFile) -> bool:
         types = self._types(source)
         return all(
@@ -200,13 +212,22 @@ class DuckDBEngine(SqlEngine):
 
     def register_raw(self, source: SourceFile) -> None:
         native = self.native(source)
-        columns = ", ".join(_raw_column(source, c, native) for c in source.columns)
+        booleans = self.booleans(source)
+        columns = ", ".join(_raw_column(source, c, native, c in booleans) for c in source.columns)
         reader = _reader(source)
         # A CSV line without any value (",,,", as spreadsheets write) is skipped like a blank
         # line, as `povguard import` does.
         filled = " OR ".join(f"{quote(c)} IS NOT NULL" for c in source.columns)
         where = "" if source.is_parquet else f" WHERE {filled}"
         self._run(f"CREATE TEMP VIEW {raw_view(source)} AS SELECT {columns} FROM {reader}{where}")
+
+    def may_repeat(self, precheck: Repeats) -> bool:
+        # Sorting the hashes with NumPy costs about half the CPU of DuckDB's grouping of them
+        # (a column of nearly distinct ID numbers).
+        query = f"SELECT hash({precheck.column}) AS h FROM {precheck.table}"
+        hashes = self._run(query).fetchnumpy()["h"]
+        hashes.sort()
+        return bool((hashes[1:] == hashes[:-1]).any())
 
     def view(self, name: str, query: str) -> None:
         self._run(f"CREATE TEMP VIEW {name} AS {query}")
