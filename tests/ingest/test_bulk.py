@@ -128,15 +128,16 @@ def test_a_large_load_is_still_checked_by_the_database(database_url: str) -> Non
         session.commit()
 
 
-def test_a_failed_load_leaves_rows_and_indexes_as_they_were(database_url: str) -> None:
+def test_a_failed_load_leaves_rows_indexes_and_constraints_as_they_were(database_url: str) -> None:
     with Session(engine_for(database_url)) as session:
         _regions(session)
         session.commit()
-    before = _indexes(database_url)
+    before, constraints = _indexes(database_url), _constraints(database_url)
     with pytest.raises(RuntimeError), Session(engine_for(database_url)) as session:
         bulk.upsert(session, Household, _households(12_000), "household_id")
         raise RuntimeError("the import fails after the registry was stored")
     assert _indexes(database_url) == before
+    assert _constraints(database_url) == constraints
     with Session(engine_for(database_url)) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Household)) == 0
 

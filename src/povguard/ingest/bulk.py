@@ -10,9 +10,10 @@ page cache for a large load, a large one for a small load.
 
 A large load (more rows coming in than stored) builds secondary indexes (plain and unique)
 afterwards instead of row by row; on PostgreSQL it also re-adds the foreign keys and the
-unique constraints no foreign key depends on, each checked in one pass over the table instead
-of per row. Every change is inside the import's transaction, so the schema after commit or
-rollback is the same.
+unique constraints no foreign key depends on (into an empty table: its primary key too, with
+the foreign keys pointing at it), each checked in one pass over the table instead of per row.
+Every change is inside the import's transaction, so the schema after commit or rollback is
+the same.
 """
 
 from __future__ import annotations
@@ -95,36 +96,41 @@ def _copy(cursor: Any, table: str, names: str, frame: pl.DataFrame) -> None:
             copy.write(part.write_csv(include_header=False, null_value=""))
 
 
-# The table's plain indexes, then its unique constraints (and, into an empty table, its
-# primary key) that no foreign key depends on, then its foreign keys: (statement that drops
-# it, statement that re-creates it), in that order (`%%` is `format`'s `%`: the query has
-# parameters). A table with rows keeps its primary key: `ON CONFLICT` needs it.
+# The table's foreign keys, then its unique constraints (and, into an empty table, its
+# primary key) that no foreign key depends on, then its plain indexes: (statement that drops
+# it, statement that re-creates it, step), dropped in that order and re-created in the reverse
+# one (`%%` is `format`'s `%`: the query has parameters). An empty table drops the foreign keys
+# of other tables that point at it too (they are as empty: those keys hold no row), so that its
+# primary key is built once after the load instead of row by row during it. A table with
+# rows keeps its primary key: `ON CONFLICT` needs it.
 POSTGRES_CHECKS = """
-SELECT format('DROP INDEX %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), 0
-FROM pg_index i
-WHERE i.indrelid = %(table)s::regclass
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-UNION ALL
 SELECT format('ALTER TABLE %%s DROP CONSTRAINT %%I', c.conrelid::regclass, c.conname),
        format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', c.conrelid::regclass, c.conname,
               pg_get_constraintdef(c.oid)),
-       CASE c.contype WHEN 'f' THEN 2 ELSE 1 END
+       CASE WHEN c.contype = 'f' THEN 0 ELSE 1 END
 FROM pg_constraint c
-WHERE c.conrelid = %(table)s::regclass
-  AND (c.contype = 'f' OR ((c.contype = 'u' OR (c.contype = 'p' AND %(empty)s)) AND NOT EXISTS (
-       SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)))
+WHERE (c.contype = 'f' AND (c.conrelid = %(table)s::regclass
+                            OR (%(empty)s AND c.confrelid = %(table)s::regclass)))
+   OR (c.conrelid = %(table)s::regclass AND (c.contype = 'u' OR (c.contype = 'p' AND %(empty)s))
+       AND (%(empty)s OR NOT EXISTS (
+            SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)))
+UNION ALL
+SELECT format('DROP INDEX %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), 2
+FROM pg_index i
+WHERE i.indrelid = %(table)s::regclass
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 ORDER BY 3, 1
 """
 
 
 def _drop_postgres_checks(cursor: Any, name: str, *, empty: bool) -> list[str]:
-    """Drops the table's plain indexes, free unique constraints (and primary key when it is
-    `empty`) and foreign keys (DDL is transactional: a failed import keeps them); returns
-    the statements that re-add them."""
+    """Drops the table's foreign keys, free unique constraints (and primary key, with the
+    foreign keys pointing at it, when it is `empty`) and plain indexes (DDL is transactional:
+    a failed import keeps them); returns the statements that re-add them, in order."""
     found = cursor.execute(POSTGRES_CHECKS, {"table": f'"{name}"', "empty": empty}).fetchall()
-    for drop, _create, _order in found:
+    for drop, _create, _step in found:
         cursor.execute(drop)
-    return [create for _drop, create, _order in found]
+    return [create for _drop, create, _step in reversed(found)]
 
 
 def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
