@@ -13,6 +13,7 @@ from povguard.core.errors import BadInput
 from povguard.screening.clues import CLUE_COLUMNS
 from povguard.screening.service import screen_folder
 from tests.conftest import EXAMPLES
+from tests.screening.test_foreign_files import as_pandas_writes_parquet
 
 pytestmark = pytest.mark.spark
 DATASET = EXAMPLES / "screening-yunnan-2024"
@@ -40,3 +41,16 @@ def test_spark_reports_bad_rows_as_bad_input(tmp_path: Path) -> None:
     households.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(BadInput, match="status: unknown value"):
         screen_folder(data, AS_OF, engine="spark")
+
+
+def test_spark_reads_parquet_written_by_pandas_as_duckdb_does(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATASET, data)
+    as_pandas_writes_parquet(data, time_unit="us")
+    duck = screen_folder(data, AS_OF)
+    assert _csv(screen_folder(data, AS_OF, engine="spark").clues) == _csv(duck.clues)
+    nanoseconds = tmp_path / "nanoseconds"  # which Spark cannot read: a clear error
+    shutil.copytree(DATASET, nanoseconds)
+    as_pandas_writes_parquet(nanoseconds)
+    with pytest.raises(BadInput, match=r"\.parquet: spark: .*PARQUET_TYPE_ILLEGAL"):
+        screen_folder(nanoseconds, AS_OF, engine="spark")

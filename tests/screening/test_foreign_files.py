@@ -9,6 +9,7 @@ import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from povguard.auth.principal import SYSTEM
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
-from povguard.ingest.service import import_dataset
+from povguard.ingest.service import ImportRejected, import_dataset, validate
 from povguard.interchange.spec import FILES, Kind
 from povguard.screening import runs
 from povguard.screening.service import screen_folder
@@ -140,6 +141,60 @@ def _as_parquet(data: Path) -> None:
         )  # fmt: skip
         frame.write_parquet(path.with_suffix(".parquet"))
         path.unlink()
+
+
+def as_pandas_writes_parquet(data: Path, time_unit: Literal["ns", "us"] = "ns") -> None:
+    """Each CSV file as Parquet the way pandas writes it: dates as timestamps at midnight,
+    integers as floats (an integer column with an empty cell is a float column in pandas),
+    money as floats."""
+    for path in sorted(data.rglob("*.csv")):
+        spec = FILES[str(path.relative_to(data).with_suffix(""))]
+        frame = pl.read_csv(path, infer_schema=False)
+        kinds = {column: spec.column(column).kind for column in frame.columns}
+        frame = frame.with_columns(
+            pl.col(c).str.to_datetime("%Y-%m-%d", time_unit=time_unit) if kind is Kind.DATE
+            else pl.col(c).cast(pl.Float64) if kind in (Kind.INT, Kind.MONEY)
+            else pl.col(c)
+            for c, kind in kinds.items()
+        )  # fmt: skip
+        frame.write_parquet(path.with_suffix(".parquet"))
+        path.unlink()
+
+
+def test_parquet_written_by_pandas_reads_alike_on_both_paths(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    data = _copy(tmp_path)
+    as_pandas_writes_parquet(data)
+    assert _clues(screen_folder(data, AS_OF).clues) == expected_rows()
+    import_dataset(data, lake=lake, database_url=database_url)
+    assert _lake_clues(database_url, lake) == expected_rows()
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "value", "reason"),
+    [
+        ("feeds/medical", "date", pl.datetime(2024, 7, 5, 8, 30, time_unit="ns"), "not a valid date"),
+        ("feeds/insurance", "year", pl.lit(2023.5), "not a valid int"),
+    ],
+)  # fmt: skip
+def test_a_timestamp_with_a_time_or_a_fraction_for_an_integer_is_refused_on_both_paths(
+    tmp_path: Path, file: str, column: str, value: pl.Expr, reason: str
+) -> None:
+    data = _copy(tmp_path)
+    as_pandas_writes_parquet(data)
+    path = data / f"{file}.parquet"
+    frame = pl.read_parquet(path)
+    first = pl.int_range(pl.len()) == 0
+    frame.with_columns(
+        pl.when(first).then(value).otherwise(pl.col(column)).alias(column)
+    ).write_parquet(path)
+    with pytest.raises(BadInput, match=rf"{file}\.parquet: row 1: {column}: {reason}"):
+        screen_folder(data, AS_OF)
+    with pytest.raises(ImportRejected) as rejected:
+        validate(data, lake=tmp_path / "lake")
+    found = rejected.value.errors.row(0, named=True)
+    assert (found["line"], found["column"], found["reason"]) == (1, column, reason)
 
 
 def test_parquet_written_by_another_tool_reads_alike_on_both_paths(

@@ -196,13 +196,34 @@ def _unreadable(exc: Exception) -> str:
     return f"unreadable file: {text[:200]}"
 
 
+# Below this magnitude a float holds every integer exactly.
+_EXACT_FLOAT_INTEGERS = 2**53
+
+
 def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    value = pl.col(column)
     if dtype == pl.Date:
-        return pl.col(column).dt.strftime("%Y-%m-%d")
+        return value.dt.strftime("%Y-%m-%d")
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+        # A date written as a timestamp (as pandas writes dates): midnight is that day; another
+        # time of day stays in the text, which is then not a valid date
+        midnight = value == value.dt.truncate("1d")
+        return (
+            pl.when(midnight).then(value.dt.strftime("%Y-%m-%d")).otherwise(value.cast(pl.String))
+        )
+    if dtype.is_float():
+        # A whole number written as a float (as pandas writes an integer column with an empty
+        # cell) is that integer: 2023.0 is 2023
+        whole = (value == value.floor()) & (value.abs() < _EXACT_FLOAT_INTEGERS)
+        return (
+            pl.when(whole)
+            .then(value.cast(pl.Int64).cast(pl.String))
+            .otherwise(value.cast(pl.String))
+        )
     if isinstance(dtype, pl.Decimal) and (dtype.scale or 0) > 2:
         # 12.3400 is 12.34, as `screen --data` reads it; 12.3450 keeps its third decimal
-        return pl.col(column).cast(pl.String).str.replace(r"(\.\d{2})0+$", "${1}")
-    return pl.col(column).cast(pl.String)
+        return value.cast(pl.String).str.replace(r"(\.\d{2})0+$", "${1}")
+    return value.cast(pl.String)
 
 
 def _header_problem(spec: FileSpec, columns: list[str]) -> tuple[str, str] | None:

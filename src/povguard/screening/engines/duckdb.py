@@ -29,6 +29,10 @@ from povguard.screening.typed import (
 _MATCHED_BY_POLARS = frozenset({Kind.ID_NUMBER})
 
 
+# Below this magnitude a float holds every integer exactly.
+_EXACT_FLOAT_INTEGERS = 2**53
+
+
 def _parquet_files(source: SourceFile) -> str:
     """The Parquet file, or a glob of a folder's Parquet files."""
     assert source.path is not None
@@ -69,11 +73,28 @@ def _parquet_type_fits(column: Column, parquet_type: str) -> bool:
     return parquet_type == "VARCHAR"
 
 
-def _raw_column(source: SourceFile, name: str, native: bool, boolean: bool) -> str:
+def _as_text(name: str, parquet_type: str) -> str:
+    """SQL: a column's value as the text a CSV file would hold, as `povguard import` reads a
+    Parquet file: a timestamp at midnight is its day (pandas writes dates so), a whole float
+    its integer (pandas writes an integer column with an empty cell so)."""
+    value = quote(name)
+    text = f"CAST({value} AS VARCHAR)"
+    if parquet_type.startswith("TIMESTAMP") and "TIME ZONE" not in parquet_type:
+        day = f"strftime({value}, '%Y-%m-%d')"
+        return f"CASE WHEN {value} = date_trunc('day', {value}) THEN {day} ELSE {text} END"
+    if parquet_type in ("FLOAT", "DOUBLE"):
+        whole = f"{value} = trunc({value}) AND abs({value}) < {_EXACT_FLOAT_INTEGERS}"
+        return f"CASE WHEN {whole} THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) ELSE {text} END"
+    return text
+
+
+def _raw_column(
+    source: SourceFile, name: str, native: bool, parquet_type: str, boolean: bool
+) -> str:
     """A column of the raw view: text, or (native) the type `typed.py` expects (`boolean`: a
     Parquet boolean, kept as it is)."""
     if not native:
-        return f"CAST({quote(name)} AS VARCHAR) AS {quote(name)}"
+        return f"{_as_text(name, parquet_type)} AS {quote(name)}"
     if not source.is_parquet or name not in source.spec.column_names:
         return quote(name)
     target = native_type(source.spec.column(name))
@@ -213,7 +234,11 @@ class DuckDBEngine(SqlEngine):
     def register_raw(self, source: SourceFile) -> None:
         native = self.native(source)
         booleans = self.booleans(source)
-        columns = ", ".join(_raw_column(source, c, native, c in booleans) for c in source.columns)
+        types = self._types(source) if source.is_parquet else {}
+        columns = ", ".join(
+            _raw_column(source, c, native, types.get(c, "VARCHAR"), c in booleans)
+            for c in source.columns
+        )
         reader = _reader(source)
         # A CSV line without any value (",,,", as spreadsheets write) is skipped like a blank
         # line, as `povguard import` does.

@@ -17,6 +17,22 @@ from povguard.screening.engines.base import SqlEngine
 from povguard.screening.typed import bad_expression, raw_view
 
 
+def _as_text(column: str, spark_type: str) -> Any:
+    """A column's value as the text a CSV file would hold, as `povguard import` reads a Parquet
+    file: a timestamp at midnight is its day, a whole float its integer."""
+    from pyspark.sql import functions as F
+
+    value = F.col(column)
+    text = value.cast("string")
+    if spark_type == "timestamp_ntz":
+        day = F.date_format(value, "yyyy-MM-dd")
+        return F.when(value == F.date_trunc("day", value), day).otherwise(text)
+    if spark_type in ("float", "double"):
+        whole = (value == F.floor(value)) & (F.abs(value) < float(2**53))
+        return F.when(whole, value.cast("long").cast("string")).otherwise(text)
+    return text
+
+
 def _session(master: str | None) -> Any:
     try:
         from pyspark.sql import SparkSession
@@ -56,12 +72,15 @@ class SparkEngine(SqlEngine):
             raise BadInput(f"spark: {str(exc).splitlines()[0]}") from exc
 
     def register_raw(self, source: SourceFile) -> None:
-        from pyspark.sql import functions as F
+        from pyspark.errors import PySparkException
         from pyspark.sql.types import StringType, StructField, StructType
 
         path = str(source.path)
         if source.is_parquet:
-            frame = self.spark.read.parquet(path)
+            try:  # Spark cannot read some Parquet types (nanosecond timestamps)
+                frame = self.spark.read.parquet(path)
+            except PySparkException as exc:
+                raise BadInput(f"{path}: spark: {str(exc).splitlines()[0]}") from exc
         else:
             schema = StructType([StructField(c, StringType()) for c in source.columns])
             frame = self.spark.read.csv(
@@ -69,7 +88,8 @@ class SparkEngine(SqlEngine):
                 encoding="UTF-8", nullValue="", emptyValue=None,
             )  # fmt: skip
             frame = frame.dropna(how="all")  # a line without any value is skipped, as by import
-        frame = frame.select([F.col(f"`{c}`").cast("string").alias(c) for c in source.columns])
+        types = dict(frame.dtypes)
+        frame = frame.select([_as_text(f"`{c}`", types[c]).alias(c) for c in source.columns])
         frame.createOrReplaceTempView(raw_view(source))
         self._views.append(raw_view(source))
 
