@@ -3,12 +3,22 @@ the problem: they never miss what the check would report."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from povguard.screening.dataset import INTEGRITY, INTEGRITY_PRECHECK, Repeats, own_select
+from povguard.screening.compiler import fact_with_columns
+from povguard.screening.dataset import (
+    INTEGRITY,
+    INTEGRITY_PRECHECK,
+    WITH_FACTS,
+    Repeats,
+    own_select,
+)
 from povguard.screening.engines.base import SqlEngine
 from povguard.screening.engines.duckdb import DuckDBEngine
+from povguard.screening.window import Window
 
 OVERLAP = "income: household {0} has overlapping income periods (starting {1} and {2})"
 FIRST_MONTH = 2022 * 12
@@ -48,6 +58,9 @@ def _found(rows: list[tuple[str, int, int, int]]) -> tuple[bool, bool]:
     try:
         types = {"hh": "VARCHAR", "s_mon": "INTEGER", "e_mon": "INTEGER", "net_c": "BIGINT"}
         engine.register_table("inc", types, rows)
+        # The precheck reads the per-household flag computed with the income fact.
+        fact = fact_with_columns("inc", Window(dt.date(2024, 7, 15)), WITH_FACTS["inc"])
+        engine.materialize("x_inc", fact)
         return bool(engine.rows(INTEGRITY_PRECHECK[OVERLAP])), bool(engine.rows(INTEGRITY[OVERLAP]))
     finally:
         engine.close()
@@ -63,6 +76,15 @@ def test_the_overlap_precheck_agrees_with_the_check(starts_and_lengths: list) ->
     assert precheck == check
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 130), st.integers(1, 70)), max_size=6))
+def test_the_overlap_precheck_never_misses_over_spans_wider_than_its_bits(
+    starts_and_lengths: list,
+) -> None:
+    precheck, check = _found(_periods(starts_and_lengths))
+    assert precheck or not check
+
+
 @settings(max_examples=60, deadline=None)
 @given(periods, st.integers(-3, 0))
 def test_a_period_ending_before_it_starts_leaves_the_decision_to_the_check(
@@ -73,12 +95,24 @@ def test_a_period_ending_before_it_starts_leaves_the_decision_to_the_check(
     assert precheck  # the bit test cannot decide: the check's own answer is the one reported
 
 
-def test_a_span_wider_than_the_bit_test_leaves_the_decision_to_the_check() -> None:
-    apart = [("H1", FIRST_MONTH, FIRST_MONTH, 1), ("H1", FIRST_MONTH + 70, FIRST_MONTH + 70, 1)]
+def test_months_sharing_a_bit_leave_the_decision_to_the_check() -> None:
+    # Months 62 apart share a bit: the precheck cannot tell them apart, the check can.
+    apart = [("H1", FIRST_MONTH, FIRST_MONTH, 1), ("H1", FIRST_MONTH + 62, FIRST_MONTH + 62, 1)]
     assert _found(apart) == (True, False)
+    assert _found([("H1", FIRST_MONTH, FIRST_MONTH + 70, 1)]) == (True, False)  # 71 months
     overlapping = [*apart, ("H2", FIRST_MONTH + 3, FIRST_MONTH + 8, 1)]
     overlapping.append(("H2", FIRST_MONTH + 8, FIRST_MONTH + 9, 1))
     assert _found(overlapping) == (True, True)
+
+
+def test_periods_wrapping_around_the_bits_are_told_apart() -> None:
+    # Month 61 is the last bit: a period from it wraps to the first bits.
+    wrapping = [("H1", FIRST_MONTH + 61 - FIRST_MONTH % 62, FIRST_MONTH + 66 - FIRST_MONTH % 62, 1)]
+    assert _found(wrapping) == (False, False)
+    after = ("H1", FIRST_MONTH + 67 - FIRST_MONTH % 62, FIRST_MONTH + 70 - FIRST_MONTH % 62, 1)
+    assert _found([*wrapping, after]) == (False, False)
+    inside = ("H1", FIRST_MONTH + 62 - FIRST_MONTH % 62, FIRST_MONTH + 62 - FIRST_MONTH % 62, 1)
+    assert _found([*wrapping, inside]) == (True, True)
 
 
 def test_periods_meeting_end_to_start_do_not_overlap() -> None:

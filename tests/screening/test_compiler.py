@@ -22,3 +22,27 @@ def test_the_wide_household_rows_are_read_once_so_no_engine_stores_them() -> Non
 def test_record_ids_are_aggregated_without_sorting() -> None:
     query = compile_screening(Window(dt.date(2024, 7, 15)))
     assert "string_agg(" in query and not re.search(r"list_sort|ORDER BY", query)
+
+
+def test_a_fact_computed_with_more_columns_keeps_its_own_values() -> None:
+    from povguard.screening.compiler import fact_with_columns
+    from povguard.screening.engines.duckdb import DuckDBEngine
+    from povguard.screening.rules import FACTS
+
+    window = Window(dt.date(2024, 7, 15))
+    first = window.wp_lo - 3  # rows before W′, in W′, in W and after W
+    rows = [(f"H{k % 4}", first + k, first + k + k % 3, 100 * k) for k in range(30)]
+    rows.append(("H9", window.w_hi + 1, window.w_hi + 1, 5))  # no row the fact counts
+    engine = DuckDBEngine(threads=1)
+    try:
+        types = {"hh": "VARCHAR", "s_mon": "INTEGER", "e_mon": "INTEGER", "net_c": "BIGINT"}
+        engine.register_table("inc", types, rows)
+        fused = fact_with_columns("inc", window, {"n": "count(*)"})
+        own = engine.rows(f"{FACTS['inc'].sql.format(**window.constants())} ORDER BY hh")
+        both = engine.rows(f"SELECT hh, m, s_c, mp, sp_c, n FROM ({fused}) AS f ORDER BY hh")
+        # A household without rows for the fact has none of its values (the rule query's
+        # default, as when it has no row at all).
+        assert [row[:5] for row in both] == [*own, ("H9", None, None, None, None)]
+        assert [row[5] for row in both] == [8, 8, 7, 7, 1]  # every row of each household
+    finally:
+        engine.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sqlglot
+from sqlglot import exp
 
 from povguard.screening.rules import CATEGORY, FACTS, KNOWN_INCOME, RULES, ColumnKind, Fact
 from povguard.screening.window import Window
@@ -57,9 +58,14 @@ def _joined(facts: list[Fact], base: str) -> tuple[list[str], list[str]]:
     return selected, joins
 
 
-def _computed(stored: bool) -> list[Fact]:
-    """The facts the rule query computes (a stored frame holds the static ones)."""
-    return [fact for fact in FACTS.values() if not (stored and fact.static)]
+def _computed(stored: bool, precomputed: frozenset[str] = frozenset()) -> list[Fact]:
+    """The facts the rule query computes (a stored frame holds the static ones; `precomputed`
+    facts are tables `x_<fact>` already)."""
+    return [
+        fact
+        for fact in FACTS.values()
+        if not (stored and fact.static) and fact.name not in precomputed
+    ]
 
 
 def _scored(stored: bool) -> str:
@@ -102,9 +108,23 @@ def output_columns() -> list[str]:
     ]
 
 
-@lru_cache(maxsize=4)
-def _template(stored: bool) -> str:
-    facts = [f"x_{fact.name} AS ({fact.sql})" for fact in _computed(stored)]
+def fact_with_columns(name: str, window: Window, columns: dict[str, str]) -> str:
+    """Query of fact `name` at date D with more per-household `columns` (name → aggregate over
+    the fact's rows), in one pass: the fact's row filter becomes a FILTER of its own aggregates,
+    so that the other columns see every row."""
+    query = sqlglot.parse_one(FACTS[name].sql.format(**window.constants()), read="duckdb")
+    assert isinstance(query, exp.Select)
+    where = query.args.get("where")
+    if where is not None:
+        query.set("where", None)
+        for aggregate in [a for item in query.expressions for a in item.find_all(exp.AggFunc)]:
+            aggregate.replace(exp.Filter(this=aggregate.copy(), expression=where.copy()))
+    return query.select(*(f"{sql} AS {column}" for column, sql in columns.items())).sql("duckdb")
+
+
+@lru_cache(maxsize=8)
+def _template(stored: bool, precomputed: frozenset[str]) -> str:
+    facts = [f"x_{fact.name} AS ({fact.sql})" for fact in _computed(stored, precomputed)]
     any_rule = " OR ".join(rule.code.lower() for rule in RULES)
     projection = []
     for column in output_columns():
@@ -127,10 +147,17 @@ def _template(stored: bool) -> str:
     )
 
 
-def compile_screening(window: Window, dialect: str = "duckdb", *, stored: bool = False) -> str:
+def compile_screening(
+    window: Window,
+    dialect: str = "duckdb",
+    *,
+    stored: bool = False,
+    precomputed: frozenset[str] = frozenset(),
+) -> str:
     """The screening query for date D in `dialect` (written once, transpiled by sqlglot);
-    `stored`: over a stored frame, whose household table holds the static facts."""
-    sql = _template(stored).format(**window.constants())
+    `stored`: over a stored frame, whose household table holds the static facts;
+    `precomputed`: facts already computed at D, held by tables `x_<fact>`."""
+    sql = _template(stored, precomputed).format(**window.constants())
     if dialect == "duckdb":
         return sql
     return sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=False)[0]

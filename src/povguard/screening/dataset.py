@@ -184,9 +184,11 @@ NORMALISE: dict[str, tuple[str, str]] = {
 # table of every household's facts.) The members are read whole once, into the table of the
 # in-household members (`IN_HOUSEHOLD`); the rest of their reads (household sizes, the
 # duplicate-ID check) take one or two columns, cheaper from the file than a stored copy of all.
+# The income rows are read whole once too, by the pass computing their fact and the overlap
+# precheck together (`WITH_FACTS`).
 STREAMED = frozenset(
     {"f_medical", "f_insurance", "f_disaster", "f_civil", "f_disability", "f_health",
-     "f_accident", "f_assets", "decl", "f_housing", "f_water", "mem"}
+     "f_accident", "f_assets", "decl", "f_housing", "f_water", "mem", "inc"}
 )  # fmt: skip
 
 # A person-keyed feed row belongs to the in-household member with its ID number, if any. The
@@ -309,27 +311,31 @@ INTEGRITY: dict[str, str] = {
     **{_twice_on_one_date(table): _twice_on_one_date_query(table) for table in _LATEST_KEYS},
 }
 
-# The widest span of months (first start to last end) that `_MONTHS_COVERED` can hold as bits
-# of a BIGINT.
-_MASK_MONTHS = 62
-_SPAN = (
-    "span AS (SELECT min(s_mon) AS lo, max(e_mon) AS hi, count(*) FILTER"
-    " (WHERE s_mon IS NULL OR e_mon IS NULL OR e_mon < s_mon) AS odd FROM inc)"
+# Bits of a BIGINT that hold a household's months, month m as bit m mod `_BITS`.
+_BITS = 62
+_LENGTH = "(e_mon - s_mon + 1)"
+_FITS = f"coalesce({_LENGTH} BETWEEN 1 AND {_BITS}, false)"
+# The bits of a period's months: those up to its end's bit minus those below its start's bit,
+# plus all `_BITS` bits when it wraps around (its end's bit is below its start's).
+_SPANNED = (
+    f"((CAST(1 AS BIGINT) << (e_mon % {_BITS} + 1)) - (CAST(1 AS BIGINT) << (s_mon % {_BITS})))"
 )
-# A household's periods are disjoint exactly when the months they cover, as bits from the
-# earliest month of the file, are as many as the sum of their lengths.
-_MONTHS_COVERED = "(((CAST(1 AS BIGINT) << (e_mon - s_mon + 1)) - 1) << (s_mon - span.lo))"
+_MONTH_BITS = (
+    f"CASE WHEN {_FITS} THEN {_SPANNED}"
+    f" + CASE WHEN {_SPANNED} <= 0 THEN {(1 << _BITS) - 1} ELSE 0 END ELSE 0 END"
+)
 
-# Whether some household's income periods may overlap or end before they start: the month bits
-# of each household's periods are counted only when the file's periods are all well formed and
-# span fewer than `_MASK_MONTHS` months, otherwise a row is returned at once.
-_PERIODS_PRECHECK = (
-    f"WITH {_SPAN} SELECT 1 FROM span WHERE odd > 0 OR hi - lo >= {_MASK_MONTHS}"
-    " UNION ALL SELECT 1 FROM (SELECT hh FROM inc, span"
-    f" WHERE odd = 0 AND hi - lo < {_MASK_MONTHS} GROUP BY hh"
-    f" HAVING bit_count(bit_or({_MONTHS_COVERED})) <> sum(e_mon - s_mon + 1)) AS overlapping"
-    " LIMIT 1"
-)
+# Per household of the `inc` frame table: whether its periods may overlap or end before they
+# start. Periods are disjoint exactly when their month bits are as many as the sum of their
+# lengths; two months `_BITS` apart share a bit, which only makes the check itself run (as does
+# a period ending before it starts or longer than `_BITS` months).
+_PERIODS_MAY_OVERLAP = f"bool_or(NOT {_FITS}) OR bit_count(bit_or({_MONTH_BITS})) <> sum({_LENGTH})"
+
+# Facts computed before the integrity checks, each in one pass with per-household columns
+# (name → aggregate over the fact's rows) that prechecks read from its table `x_<fact>`; the
+# rule query then reads that table rather than computing the fact again.
+WITH_FACTS: dict[str, dict[str, str]] = {"inc": {"periods_may_overlap": _PERIODS_MAY_OVERLAP}}
+_PERIODS_PRECHECK = "SELECT 1 FROM x_inc WHERE periods_may_overlap LIMIT 1"
 
 
 @dataclass(frozen=True)
@@ -353,12 +359,11 @@ class Repeats:
 # sharing a precheck run it once.
 INTEGRITY_PRECHECK: dict[str, str | Repeats] = {
     "members: ID number {0} appears in two member rows ({1}, {2})": Repeats("mem", "pid"),
-    # The window sort of the check runs only when some household's periods overlap, or when
-    # the bit test cannot decide (periods ending before they start, or too long a span).
+    # The window sort of the check runs only when some household's periods may overlap.
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
         _PERIODS_PRECHECK
     ),
-    # A period ending before it starts is counted by the same precheck (`odd`).
+    # A period ending before it starts is flagged by the same precheck.
     "income: household {0} has a period ending before it starts ({1})": _PERIODS_PRECHECK,
     # Equal (key, date, record id) triples are flagged by the window that finds `next_day`
     # (`next_twice`), or have equal hashes (a collision only makes the check run).

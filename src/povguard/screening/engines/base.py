@@ -15,7 +15,7 @@ import pyarrow as pa
 import sqlglot
 
 from povguard.core.errors import BadInput
-from povguard.screening.compiler import compile_screening
+from povguard.screening.compiler import compile_screening, fact_with_columns
 from povguard.screening.dataset import (
     IN_HOUSEHOLD,
     IN_HOUSEHOLD_SELECT,
@@ -24,6 +24,7 @@ from povguard.screening.dataset import (
     NORMALISE,
     SOURCE_OF,
     STREAMED,
+    WITH_FACTS,
     Repeats,
     SourceFile,
     own_rows,
@@ -169,7 +170,11 @@ class SqlEngine(ABC):
         more = f" ({count} bad rows in all)" if count > 1 else ""
         raise BadInput(f"{source.path}: {where}: {problem}{more}")
 
-    def check_integrity(self, window: Window) -> None:
+    def check_integrity(self, window: Window) -> frozenset[str]:
+        """Refuse a frame on which the rules are ill-defined; returns the facts computed at D
+        on the way (`dataset.WITH_FACTS`), held by tables `x_<fact>`."""
+        for fact, columns in WITH_FACTS.items():
+            self.materialize(f"x_{fact}", self.sql(fact_with_columns(fact, window, columns)))
         may_find: dict[str | Repeats, bool] = {}  # precheck → whether it found something
         for message, query in INTEGRITY.items():
             precheck = INTEGRITY_PRECHECK.get(message)
@@ -184,6 +189,7 @@ class SqlEngine(ABC):
                     for v in found[0]
                 ]
                 raise BadInput(message.format(*values))
+        return frozenset(WITH_FACTS)
 
     def _may_find(self, precheck: str | Repeats) -> bool:
         if isinstance(precheck, Repeats):
@@ -215,6 +221,6 @@ class SqlEngine(ABC):
         if missing:
             raise BadInput(f"no policy parameters for province {sorted(missing)[0]}")
         self.register_table("params", INPUT_TYPES["params"], [tuple(row) for row in params])
-        if not stored_frame:
-            self.check_integrity(window)
-        return self.arrow(self.sql(compile_screening(window, stored=stored_frame)))
+        computed = frozenset() if stored_frame else self.check_integrity(window)
+        query = compile_screening(window, stored=stored_frame, precomputed=computed)
+        return self.arrow(self.sql(query))
