@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,12 @@ def _as_text(name: str, parquet_type: str) -> str:
         whole = f"{value} = trunc({value}) AND abs({value}) < {_EXACT_FLOAT_INTEGERS}"
         return f"CASE WHEN {whole} THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) ELSE {text} END"
     return text
+
+
+def _holds_cents(parquet_type: str) -> bool:
+    """Whether a Parquet decimal type holds at most 2 decimals."""
+    match = re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", parquet_type)
+    return match is not None and int(match[1]) <= 2
 
 
 def _raw_column(
@@ -181,17 +188,22 @@ class DuckDBEngine(SqlEngine):
             self._described[source.path] = {str(row[0]): str(row[1]) for row in described}
         return self._described[source.path]
 
-    def money_in_cents(self, source: SourceFile) -> frozenset[str]:
+    def _native_columns(
+        self, source: SourceFile, kind: Kind, fits: Callable[[str], bool]
+    ) -> frozenset[str]:
+        """The columns of `kind` of a native Parquet file whose Parquet type `fits`."""
         if not source.is_parquet or not self.native(source):
             return frozenset()
         return frozenset(
             name
-            for name, kind in self._types(source).items()
+            for name, parquet_type in self._types(source).items()
             if name in source.spec.column_names
-            and source.spec.column(name).kind is Kind.MONEY
-            and (match := re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", kind)) is not None
-            and int(match[1]) <= 2
+            and source.spec.column(name).kind is kind
+            and fits(parquet_type)
         )
+
+    def money_in_cents(self, source: SourceFile) -> frozenset[str]:
+        return self._native_columns(source, Kind.MONEY, _holds_cents)
 
     def matching_pattern(self, source: SourceFile) -> frozenset[str]:
         if not source.is_parquet:
@@ -213,14 +225,8 @@ class DuckDBEngine(SqlEngine):
         return frozenset(name for name, matched in matches.row(0, named=True).items() if matched)
 
     def booleans(self, source: SourceFile) -> frozenset[str]:
-        if not source.is_parquet or not self.native(source):
-            return frozenset()
-        return frozenset(
-            name
-            for name, kind in self._types(source).items()
-            if name in source.spec.column_names
-            and source.spec.column(name).kind is Kind.BOOL
-            and kind == "BOOLEAN"
+        return self._native_columns(
+            source, Kind.BOOL, lambda parquet_type: parquet_type == "BOOLEAN"
         )
 
     def _has_native_types(self, source: SourceFile) -> bool:
