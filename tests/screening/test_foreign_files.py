@@ -43,10 +43,10 @@ def _padded(name: str, rows: Rows) -> Rows:
 
 
 def _with_empty_lines(rows: Rows) -> Rows:
-    """A blank line after the header, a line of commas (as spreadsheets write) and a blank
-    line at the end."""
-    nothing = [""] * len(rows[0])
-    return [rows[0], [], *rows[1:3], nothing, *rows[3:], []]
+    """A blank line after the header, a line of commas (as spreadsheets write), a line of
+    blanks and a blank line at the end."""
+    nothing, blanks = [""] * len(rows[0]), [" \u3000"] * len(rows[0])
+    return [rows[0], [], *rows[1:3], nothing, *rows[3:5], blanks, *rows[5:], []]
 
 
 QUIRKS: dict[str, tuple[Callable[[str, Rows], Rows], dict[str, object]]] = {

@@ -163,6 +163,12 @@ BLANKS = "".join(map(chr, (*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(
 _BLANK_AT_AN_END = f"^[{BLANKS}]|[{BLANKS}]$"
 
 
+def has_a_value(columns: Iterable[str]) -> str:
+    """SQL over a CSV file's raw text columns: whether the line holds a value that is not
+    blanks (a line of empty cells or blanks is skipped, as `povguard import` skips it)."""
+    return " OR ".join(f"regexp_matches({quote(c)}, '[^{BLANKS}]')" for c in columns)
+
+
 def _stripped(text: str) -> str:
     return (
         f"CASE WHEN regexp_matches({text}, '{_BLANK_AT_AN_END}')"

@@ -19,6 +19,7 @@ from povguard.screening.dataset import Repeats, SourceFile
 from povguard.screening.engines.base import SqlEngine
 from povguard.screening.typed import (
     bad_expression,
+    has_a_value,
     native_type,
     pattern,
     quote,
@@ -248,8 +249,7 @@ class DuckDBEngine(SqlEngine):
         reader = _reader(source)
         # A CSV line without any value (",,,", as spreadsheets write) is skipped like a blank
         # line, as `povguard import` does.
-        filled = " OR ".join(f"{quote(c)} IS NOT NULL" for c in source.columns)
-        where = "" if source.is_parquet else f" WHERE {filled}"
+        where = "" if source.is_parquet else f" WHERE {has_a_value(source.columns)}"
         self._run(f"CREATE TEMP VIEW {raw_view(source)} AS SELECT {columns} FROM {reader}{where}")
 
     def may_repeat(self, precheck: Repeats) -> bool:

@@ -6,7 +6,9 @@ the DuckDB-dialect text of `compiler.py`, transpiled by sqlglot; nothing is writ
 
 from __future__ import annotations
 
+import operator
 import os
+from functools import reduce
 from typing import Any
 
 import pyarrow as pa
@@ -14,7 +16,7 @@ import pyarrow as pa
 from povguard.core.errors import BadInput
 from povguard.screening.dataset import SourceFile
 from povguard.screening.engines.base import SqlEngine
-from povguard.screening.typed import bad_expression, raw_view
+from povguard.screening.typed import BLANKS, bad_expression, raw_view
 
 
 def _as_text(column: str, spark_type: str) -> Any:
@@ -73,6 +75,7 @@ class SparkEngine(SqlEngine):
 
     def register_raw(self, source: SourceFile) -> None:
         from pyspark.errors import PySparkException
+        from pyspark.sql import functions as F
         from pyspark.sql.types import StringType, StructField, StructType
 
         path = str(source.path)
@@ -87,7 +90,9 @@ class SparkEngine(SqlEngine):
                 path, header=True, schema=schema, quote='"', escape='"', mode="FAILFAST",
                 encoding="UTF-8", nullValue="", emptyValue=None,
             )  # fmt: skip
-            frame = frame.dropna(how="all")  # a line without any value is skipped, as by import
+            # A line of empty cells or blanks is skipped, as import skips it.
+            value = (F.col(f"`{c}`").rlike(f"[^{BLANKS}]") for c in source.columns)
+            frame = frame.where(reduce(operator.or_, value))
         types = dict(frame.dtypes)
         frame = frame.select([_as_text(f"`{c}`", types[c]).alias(c) for c in source.columns])
         frame.createOrReplaceTempView(raw_view(source))
