@@ -294,11 +294,11 @@ def test_values_a_lenient_parser_would_take_are_refused_as_import_refuses_them(
 
 def test_a_bad_value_after_blank_lines_is_reported_on_its_own_line(data: Path) -> None:
     def change(lines: list[str]) -> None:
-        lines[2:2] = ["", ",,,,,"]  # the bad value moves from line 4 to line 6
-        _set(6, 2, "2024-02-30")(lines)
+        lines[2:2] = ["", ",,,,,", " , , , , , "]  # the bad value moves from line 4 to 7
+        _set(7, 2, "2024-02-30")(lines)
 
     _edit(data / "feeds/medical.csv", change)
-    with pytest.raises(BadInput, match=r"medical\.csv: line 6: date: not a real date"):
+    with pytest.raises(BadInput, match=r"medical\.csv: line 7: date: not a real date"):
         screen_folder(data, AS_OF)
 
 

@@ -18,6 +18,7 @@ from povguard.interchange.spec import Column, Kind
 from povguard.screening.dataset import Repeats, SourceFile
 from povguard.screening.engines.base import SqlEngine
 from povguard.screening.typed import (
+    BLANKS,
     bad_expression,
     has_a_value,
     native_type,
@@ -130,13 +131,13 @@ def _csv_problem(message: str) -> str | None:
 
 def _line_of_row(path: Path, row: int) -> int:
     """The line of a CSV file on which its `row`-th data row starts: DuckDB numbers only the
-    rows it keeps, skipping blank lines and lines without any value."""
+    rows it keeps, skipping blank lines and lines of empty or blank values."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         next(reader, None)  # the header
         start, kept = reader.line_num + 1, 0
         for record in reader:
-            kept += any(record)
+            kept += any(value.strip(BLANKS) for value in record)
             if kept == row:
                 return start
             start = reader.line_num + 1
