@@ -6,13 +6,13 @@ the search for the line of a file that Polars refused for a line too long).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from povguard.core.errors import BadInput
+from povguard.interchange.csvlines import EXACT_FLOAT_INTEGERS, records
 from povguard.interchange.spec import FILES, Column, FileSpec, Kind
 
 ERROR_SCHEMA = {
@@ -176,14 +176,11 @@ def _without_blank_lines(spec: FileSpec, frame: pl.LazyFrame) -> pl.LazyFrame:
 def _first_long_row(path: Path) -> tuple[int, str, str, str] | None:
     """(line, column, value, reason) of the first CSV row with more values than the header
     names columns (read again only when Polars refused the file for one)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        width = len(next(reader, []))
-        start = reader.line_num + 1
-        for record in reader:
-            if len(record) > width:
-                return start, "", "", f"{len(record)} values where the header names {width} columns"
-            start = reader.line_num + 1
+    lines = records(path)
+    width = len(next(lines, (1, []))[1])
+    for start, record in lines:
+        if len(record) > width:
+            return start, "", "", f"{len(record)} values where the header names {width} columns"
     return None
 
 
@@ -194,10 +191,6 @@ def _unreadable(exc: Exception) -> str:
     if "empty" in text.lower():
         return "empty file (no header row)"
     return f"unreadable file: {text[:200]}"
-
-
-# Below this magnitude a float holds every integer exactly.
-_EXACT_FLOAT_INTEGERS = 2**53
 
 
 def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -214,7 +207,7 @@ def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     if dtype.is_float():
         # A whole number written as a float (as pandas writes an integer column with an empty
         # cell) is that integer: 2023.0 is 2023
-        whole = (value == value.floor()) & (value.abs() < _EXACT_FLOAT_INTEGERS)
+        whole = (value == value.floor()) & (value.abs() < EXACT_FLOAT_INTEGERS)
         return (
             pl.when(whole)
             .then(value.cast(pl.Int64).cast(pl.String))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+import itertools
 import os
 import re
 from collections.abc import Callable
@@ -14,6 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 from povguard.core.errors import BadInput
+from povguard.interchange.csvlines import EXACT_FLOAT_INTEGERS, records
 from povguard.interchange.spec import Column, Kind
 from povguard.screening.dataset import Repeats, SourceFile
 from povguard.screening.engines.base import SqlEngine
@@ -30,10 +31,6 @@ from povguard.screening.typed import (
 # ID numbers are nearly all distinct, so a regular expression runs on every one of them (15 M
 # at 1 M households); Polars matches them at about half the CPU of DuckDB.
 _MATCHED_BY_POLARS = frozenset({Kind.ID_NUMBER})
-
-
-# Below this magnitude a float holds every integer exactly.
-_EXACT_FLOAT_INTEGERS = 2**53
 
 
 def _parquet_files(source: SourceFile) -> str:
@@ -86,7 +83,7 @@ def _as_text(name: str, parquet_type: str) -> str:
         day = f"strftime({value}, '%Y-%m-%d')"
         return f"CASE WHEN {value} = date_trunc('day', {value}) THEN {day} ELSE {text} END"
     if parquet_type in ("FLOAT", "DOUBLE"):
-        whole = f"{value} = trunc({value}) AND abs({value}) < {_EXACT_FLOAT_INTEGERS}"
+        whole = f"{value} = trunc({value}) AND abs({value}) < {EXACT_FLOAT_INTEGERS}"
         return f"CASE WHEN {whole} THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) ELSE {text} END"
     return text
 
@@ -132,16 +129,12 @@ def _csv_problem(message: str) -> str | None:
 def _line_of_row(path: Path, row: int) -> int:
     """The line of a CSV file on which its `row`-th data row starts: DuckDB numbers only the
     rows it keeps, skipping blank lines and lines of empty or blank values."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)  # the header
-        start, kept = reader.line_num + 1, 0
-        for record in reader:
-            kept += any(value.strip(BLANKS) for value in record)
-            if kept == row:
-                return start
-            start = reader.line_num + 1
-    return start
+    kept = 0
+    for start, record in itertools.islice(records(path), 1, None):  # after the header
+        kept += any(value.strip(BLANKS) for value in record)
+        if kept == row:
+            return start
+    raise ValueError(f"{path} has fewer than {row} data rows")  # DuckDB numbered this one
 
 
 class DuckDBEngine(SqlEngine):

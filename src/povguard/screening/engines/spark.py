@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from povguard.core.errors import BadInput
+from povguard.interchange.csvlines import EXACT_FLOAT_INTEGERS
 from povguard.screening.dataset import SourceFile
 from povguard.screening.engines.base import SqlEngine
 from povguard.screening.typed import BLANKS, bad_expression, raw_view
@@ -30,7 +31,7 @@ def _as_text(column: str, spark_type: str) -> Any:
         day = F.date_format(value, "yyyy-MM-dd")
         return F.when(value == F.date_trunc("day", value), day).otherwise(text)
     if spark_type in ("float", "double"):
-        whole = (value == F.floor(value)) & (F.abs(value) < float(2**53))
+        whole = (value == F.floor(value)) & (F.abs(value) < float(EXACT_FLOAT_INTEGERS))
         return F.when(whole, value.cast("long").cast("string")).otherwise(text)
     return text
 
