@@ -107,7 +107,8 @@ class SqlEngine(ABC):
         return frozenset()
 
     def booleans(self, source: SourceFile) -> frozenset[str]:  # noqa: ARG002
-        """The boolean columns that `register_raw` keeps as booleans rather than text."""
+        """The boolean columns of the file that `register_raw` is to keep as booleans rather
+        than text (`SourceFile.booleans`)."""
         return frozenset()
 
     @abstractmethod
@@ -131,9 +132,10 @@ class SqlEngine(ABC):
         files = dict(files)
         for name, source in files.items():
             if source.path is not None:
-                self.register_raw(source)
                 if source.is_parquet:
                     source = replace(source, booleans=self.booleans(source))
+                self.register_raw(source)
+                if source.is_parquet:
                     source = files[name] = replace(source, empty_text=self._empty_text(source))
             native = self.native(source)
             clean = source.path is not None and self.known_clean(source)

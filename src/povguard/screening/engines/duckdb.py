@@ -234,15 +234,14 @@ class DuckDBEngine(SqlEngine):
 
     def register_raw(self, source: SourceFile) -> None:
         native = self.native(source)
-        booleans = self.booleans(source)
         types = self._types(source) if source.is_parquet else {}
         columns = ", ".join(
-            _raw_column(source, c, native, types.get(c, "VARCHAR"), c in booleans)
+            _raw_column(source, c, native, types.get(c, "VARCHAR"), c in source.booleans)
             for c in source.columns
         )
         reader = _reader(source)
-        # A CSV line without any value (",,,", as spreadsheets write) is skipped like a blank
-        # line, as `povguard import` does.
+        # A CSV line without any value (",,,", as spreadsheets write, or only blanks) is
+        # skipped like a blank line, as `povguard import` does.
         where = "" if source.is_parquet else f" WHERE {has_a_value(source.columns)}"
         self._run(f"CREATE TEMP VIEW {raw_view(source)} AS SELECT {columns} FROM {reader}{where}")
 
