@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 
@@ -25,30 +26,35 @@ DATASET = EXAMPLES / "screening-yunnan-2024"
 AS_OF = dt.date(2024, 7, 15)
 
 
-def _add_guizhou(lake: Path) -> None:
-    """A second province: the example's households again, moved to province 52."""
+def _add_province(lake: Path, digits: str, tag: str, id_digit: str) -> None:
+    """Another province: the example's households again, moved to province `digits`."""
     for folder in sorted(lake.glob("**/province=53")):
-        target = folder.with_name("province=52")
+        target = folder.with_name(f"province={digits}")
         target.mkdir()
         frame = pl.read_parquet(folder / "part-0.parquet")
         moved = frame.with_columns(
-            pl.col(c).str.replace(r"^53", "52")
+            pl.col(c).str.replace(r"^53", digits)
             for c in ("village_code", "code", "parent_code")
             if c in frame.columns
         ).with_columns(
-            pl.col(c) + "G"
+            pl.col(c) + tag
             for c in ("household_id", "member_id", "record_id", "declaration_id")
             if c in frame.columns
         )
         for column in ("id_number", "head_id_number"):
             if column in moved.columns:
-                moved = moved.with_columns(pl.lit("9") + pl.col(column).str.slice(1))
+                moved = moved.with_columns(pl.lit(id_digit) + pl.col(column).str.slice(1))
         moved.write_parquet(target / "part-0.parquet")
     policy = lake / "policy" / "policy.yaml"
     entries = yaml.safe_load(policy.read_text())
-    policy.write_text(
-        yaml.safe_dump(entries + [{**e, "province": "520000000000"} for e in entries])
-    )
+    moved_entries = [
+        {**e, "province": f"{digits}0000000000"} for e in entries if e["province"] == "530000000000"
+    ]
+    policy.write_text(yaml.safe_dump(entries + moved_entries))
+
+
+def _add_guizhou(lake: Path) -> None:
+    _add_province(lake, "52", "G", "9")
 
 
 def test_frames_are_built_once_and_rebuilt_when_the_province_changes(tmp_path: Path) -> None:
@@ -83,6 +89,24 @@ def test_provinces_are_screened_one_by_one_with_the_same_result(tmp_path: Path) 
     assert guizhou.clues["rules"].to_list() == direct["rules"].to_list()
     assert set(county.clues["village_code"].str.slice(0, 6)) == {"520129"}
     assert county.households == 442
+
+
+def test_provinces_screened_two_at_once_reach_the_sink_in_order(tmp_path: Path) -> None:
+    lake = dataset_to_lake(DATASET, tmp_path / "lake")
+    for digits, tag, id_digit in (("52", "G", "9"), ("51", "S", "8"), ("50", "C", "7")):
+        _add_province(lake, digits, tag, id_digit)
+    handed: list[str] = []
+    shares: list[float] = []
+
+    def sink(clues: pl.DataFrame, _missing: pl.DataFrame) -> None:
+        handed.append(clues["village_code"][0][:2])
+
+    run = screen_lake(lake, AS_OF, sink=sink, progress=shares.append)
+    one = screen_lake(lake, AS_OF, region_code="530000000000")
+    assert handed == ["50", "51", "52", "53"]
+    assert shares == sorted(shares) and shares[-1] == pytest.approx(0.9)
+    assert run.households == 4 * one.households
+    assert run.counts == {key: 4 * value for key, value in one.counts.items()}
 
 
 @given(datasets())

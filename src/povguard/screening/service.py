@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -89,6 +92,23 @@ Sink = Callable[[pl.DataFrame, pl.DataFrame], None]
 
 
 @dataclass
+class _Batch:
+    """One batch's clues, households with missing income, counts, and households screened."""
+
+    clues: pl.DataFrame
+    missing: pl.DataFrame
+    counts: dict[str, int]
+    households: int
+
+
+def _batch(rows: pa.Table, households: int) -> _Batch:
+    clues, missing = build_clues(rows)
+    counts = count_clues(clues)
+    counts["to_verify"] = int((clues["to_verify"] != "").sum())
+    return _Batch(clues, missing, counts, households)
+
+
+@dataclass
 class _Collector:
     """Gathers the batches of a run: kept in memory, or handed to a sink one by one."""
 
@@ -98,20 +118,19 @@ class _Collector:
     counts: dict[str, int] = field(default_factory=dict)
     households: int = 0
     missing_count: int = 0
+    batches: int = 0
 
-    def add(self, rows: pa.Table, households: int) -> None:
-        clues, missing = build_clues(rows)
-        counts = count_clues(clues)
-        counts["to_verify"] = int((clues["to_verify"] != "").sum())
-        for key, value in counts.items():
+    def keep(self, batch: _Batch) -> None:
+        for key, value in batch.counts.items():
             self.counts[key] = self.counts.get(key, 0) + value
-        self.households += households
-        self.missing_count += missing.height
+        self.households += batch.households
+        self.missing_count += batch.missing.height
+        self.batches += 1
         if self.sink is not None:
-            self.sink(clues, missing)
+            self.sink(batch.clues, batch.missing)
         else:
-            self.clues.append(clues)
-            self.missing.append(missing)
+            self.clues.append(batch.clues)
+            self.missing.append(batch.missing)
 
     def result(
         self, book: PolicyBook, as_of: dt.date, engine: str, started: float
@@ -145,7 +164,7 @@ def screen_folder(
     book = load_policy(policy or folder / POLICY_FILE)
     collector = _Collector()
     runner = _engine(engine, spark_master)
-    collector.add(*_evaluate(runner, lambda loading: loading.load(files), book, as_of))
+    collector.keep(_batch(*_evaluate(runner, lambda loading: loading.load(files), book, as_of)))
     return collector.result(book, as_of, engine, started)
 
 
@@ -180,30 +199,62 @@ def screen_lake(
             book,
             as_of,
         )
-        collector.add(*batch)
+        collector.keep(_batch(*batch))
         return collector.result(book, as_of, engine, started)
     in_scope = [p for p in available if p.startswith(scope[:2])]
     if not in_scope:
         raise BadInput(f"the lake holds no household of region {region_code}")
-    # A province's clues are built (Polars) while DuckDB screens the next one: each is busy
-    # on one core much of its time. One province waits at most, so memory stays that of two.
-    with ThreadPoolExecutor(max_workers=1) as clue_builder:
-        pending: Future[None] | None = None
-        for done, province in enumerate(in_scope):
-            folder = ensure_frame(lake, province)
-            batch = _evaluate(
-                DuckDBEngine(),
-                lambda runner, f=folder: load_frame(  # type: ignore[misc]
-                    runner, [f], region_prefix=scope, open_cases=open_cases
-                ),
-                book,
-                as_of,
-                stored_frame=True,
-            )
-            if pending is not None:
-                pending.result()
-            pending = clue_builder.submit(collector.add, *batch)
-            report(0.1 + 0.8 * (done + 1) / len(in_scope))
-        if pending is not None:
-            pending.result()
+    _screen_provinces(
+        lake, in_scope, book, as_of, scope=scope, open_cases=open_cases, collector=collector,
+        report=report,
+    )  # fmt: skip
     return collector.result(book, as_of, engine, started)
+
+
+# Two provinces are screened at once, each by its own DuckDB connection on half the cores:
+# a province's query leaves cores idle in its single-threaded stretches (clue building in
+# Polars, the start and end of each operator), which the other fills. Memory stays that of
+# two provinces.
+PROVINCES_AT_ONCE = 2
+
+
+def _screen_provinces(
+    lake: Path,
+    provinces: list[str],
+    book: PolicyBook,
+    as_of: dt.date,
+    *,
+    scope: str,
+    open_cases: dict[str, bool] | None,
+    collector: _Collector,
+    report: Progress,
+) -> None:
+    """Screen the lake's stored frames province by province, keeping batches in order."""
+    cores = os.cpu_count() or 1
+    frame_building = threading.Lock()  # frames are built one at a time (each uses all cores)
+
+    def screen(province: str, threads: int) -> _Batch:
+        with frame_building:
+            folder = ensure_frame(lake, province)
+
+        def load(runner: SqlEngine) -> None:
+            assert isinstance(runner, DuckDBEngine)
+            load_frame(runner, [folder], region_prefix=scope, open_cases=open_cases)
+
+        runner = DuckDBEngine(threads=threads)
+        return _batch(*_evaluate(runner, load, book, as_of, stored_frame=True))
+
+    def keep_oldest() -> None:
+        collector.keep(pending.popleft().result())
+        report(0.1 + 0.8 * collector.batches / len(provinces))
+
+    pending: deque[Future[_Batch]] = deque()
+    with ThreadPoolExecutor(max_workers=PROVINCES_AT_ONCE) as pool:
+        for index, province in enumerate(provinces):
+            if len(pending) == PROVINCES_AT_ONCE:
+                keep_oldest()
+            last = index == len(provinces) - 1
+            threads = cores if last else max(1, cores // PROVINCES_AT_ONCE)
+            pending.append(pool.submit(screen, province, threads))
+        while pending:
+            keep_oldest()
