@@ -377,6 +377,7 @@ class Repeats:
 # query may find one (it never misses an offending row); the check's query then names it. Checks
 # sharing a precheck run it once.
 INTEGRITY_PRECHECK: dict[str, str | Repeats] = {
+    "households: household_id {0} appears twice": Repeats("hh", "hh"),
     "members: ID number {0} appears in two member rows ({1}, {2})": Repeats("mem", "pid"),
     # The window sort of the check runs only when some household's periods may overlap.
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
