@@ -153,12 +153,8 @@ class SqlEngine(ABC):
         for table in NORMALISE:
             at_d = at is not None and table in AT_D and self.latest_by_group()
             # Without their window, the feeds of `AT_D` are read like the other streamed ones.
-            streamed = table in STREAMED or at_d
-            keep = (
-                self.view
-                if streamed and self.rereads_cheaply(files[SOURCE_OF[table]])
-                else (self.materialize)
-            )
+            streamed = (table in STREAMED or at_d) and self.rereads_cheaply(files[SOURCE_OF[table]])
+            keep = self.view if streamed else self.materialize
             keep(own_rows(table), self.sql(own_select(table, region_prefix, at_d=at_d)))
             if at_d:
                 assert at is not None
