@@ -88,6 +88,8 @@ def test_a_period_ending_before_it_starts_is_refused(data: Path) -> None:
     [
         ("feeds/education.csv", "dropout",
          "feeds/education: record EDU0000001 of ID number 530129201604059197 appears twice"),
+        ("feeds/employment.csv", "unemployed",
+         "feeds/employment: record EMP0000001 of ID number 530124196607205270 appears twice"),
         ("feeds/housing.csv", "D", "feeds/housing: record HOU0000001 of household H000187 appears"),
         ("feeds/water.csv", "false",
          "feeds/water: record WAT0000001 of household or village 530323002002 appears twice"),
@@ -99,7 +101,8 @@ def test_a_record_twice_on_one_date_is_refused(
     """Which of the two is the latest would be undefined: ties of date go by record id."""
     lines = (data / file).read_text(encoding="utf-8").splitlines()
     header, first = lines[0].split(","), lines[1].split(",")
-    changed_column = {"feeds/education.csv": "status", "feeds/housing.csv": "grade"}
+    changed_column = {"feeds/education.csv": "status", "feeds/employment.csv": "status",
+                      "feeds/housing.csv": "grade"}  # fmt: skip
     first[header.index(changed_column.get(file, "safe"))] = status
     with (data / file).open("a", encoding="utf-8") as handle:
         handle.write(",".join(first) + "\n")
@@ -113,6 +116,14 @@ def test_a_record_id_repeated_on_another_date_is_accepted(data: Path) -> None:
     with (data / "feeds/housing.csv").open("a", encoding="utf-8") as handle:
         handle.write(later + "\n")
     screen_folder(data, AS_OF)
+
+
+def test_a_household_id_in_two_household_rows_is_refused(data: Path) -> None:
+    lines = (data / "households.csv").read_text(encoding="utf-8").splitlines()
+    with (data / "households.csv").open("a", encoding="utf-8") as handle:
+        handle.write(lines[1] + "\n")
+    with pytest.raises(BadInput, match="households: household_id H000001 appears twice"):
+        screen_folder(data, AS_OF)
 
 
 def test_the_same_id_number_in_two_member_rows_is_refused(data: Path) -> None:

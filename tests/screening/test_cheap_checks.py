@@ -14,10 +14,14 @@ from povguard.screening.dataset import (
     INTEGRITY_PRECHECK,
     WITH_FACTS,
     Repeats,
+    latest_at_d,
+    latest_at_d_select,
     own_select,
+    with_member,
 )
 from povguard.screening.engines.base import SqlEngine
 from povguard.screening.engines.duckdb import DuckDBEngine
+from povguard.screening.rules import LATEST_AT_D
 from povguard.screening.window import Window
 
 OVERLAP = "income: household {0} has overlapping income periods (starting {1} and {2})"
@@ -162,22 +166,63 @@ def test_the_month_check_accepts_exactly_what_its_regular_expression_does() -> N
 
 
 TIES = "feeds/education: record {0} of ID number {1} appears twice on the same date"
+EDUCATION_TYPES = {"id_number": "VARCHAR", "date_day": "BIGINT", "record_id": "VARCHAR",
+                   "date_mon": "BIGINT", "status": "VARCHAR", "cost_c": "BIGINT",
+                   "_bad": "BOOLEAN"}  # fmt: skip
+RECORDS = st.lists(
+    st.tuples(st.sampled_from(["P1", "P2"]), st.integers(0, 2), st.sampled_from("ab")), max_size=6
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["P1", "P2"]), st.integers(0, 2), st.sampled_from("ab")),
-                max_size=6))  # fmt: skip
+@given(RECORDS)
 def test_the_same_date_precheck_agrees_with_the_check(records: list[tuple[str, int, str]]) -> None:
     engine = DuckDBEngine(threads=1)
     try:
-        # The typed education file, and its frame rows as the engine builds them (the precheck
-        # reads the flag their window sets).
-        types = {"id_number": "VARCHAR", "date_day": "BIGINT", "record_id": "VARCHAR",
-                 "date_mon": "BIGINT", "status": "VARCHAR", "cost_c": "BIGINT", "_bad": "BOOLEAN"}  # fmt: skip
+        # The typed education file, and its frame rows as the engine builds them.
         typed = [(pid, day, rid, day, "enrolled", 0, False) for pid, day, rid in records]
-        engine.register_table("t_feeds_education", types, typed)
+        engine.register_table("t_feeds_education", EDUCATION_TYPES, typed)
         engine.materialize("f_education_rows", own_select("f_education"))
-        precheck = bool(engine.rows(INTEGRITY_PRECHECK[TIES]))
-        assert precheck == bool(engine.rows(INTEGRITY[TIES])) == (len(set(records)) < len(records))
+        repeats = INTEGRITY_PRECHECK[TIES]
+        assert isinstance(repeats, Repeats)
+        found = bool(engine.rows(INTEGRITY[TIES]))
+        # DuckDB's own answer (NumPy) and the SQL of every engine
+        assert engine.may_repeat(repeats) == SqlEngine.may_repeat(engine, repeats) == found
+        assert found == (len(set(records)) < len(records))
+    finally:
+        engine.close()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["P1", "P2"]), st.integers(0, 4), st.sampled_from("abc")),
+             max_size=8, unique=True),
+    st.integers(-1, 5),
+)  # fmt: skip
+def test_the_latest_records_at_d_are_those_of_the_window(
+    records: list[tuple[str, int, str]], d_day: int
+) -> None:
+    """A load at a known D finds `next_day` from the latest records up to D (`AT_D`): the rows
+    that `LATEST_AT_D` keeps are those it keeps with the window's `next_day`."""
+    engine = DuckDBEngine(threads=1)
+    try:
+        typed = [(pid, day, rid, day, "enrolled", 0, False) for pid, day, rid in records]
+        engine.register_table("t_feeds_education", EDUCATION_TYPES, typed)
+        engine.register_table("mem_in", {"pid": "VARCHAR", "hh": "VARCHAR", "mid": "VARCHAR",
+                                         "birth_ymd": "INTEGER", "labour": "VARCHAR"},
+                              [("P1", "H1", "M1", 20100101, "none")])  # fmt: skip
+        latest = LATEST_AT_D.format(d_day=d_day)
+        kept = []
+        for at_d in (False, True):
+            suffix = "_at_d" if at_d else ""
+            engine.view(f"rows{suffix}", own_select("f_education", at_d=at_d))
+            if at_d:
+                query = latest_at_d_select("f_education").replace("f_education_rows", "rows_at_d")
+                engine.materialize(latest_at_d("f_education"), query.format(d_day=d_day))
+            engine.view(f"feed{suffix}", with_member("f_education", f"rows{suffix}", at_d=at_d))
+            kept.append(
+                sorted(engine.rows(f"SELECT pid, rid, hh FROM feed{suffix} WHERE {latest}"))
+            )
+        assert kept[0] == kept[1]
     finally:
         engine.close()

@@ -40,17 +40,24 @@ def _pc_income(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return pl.when(numerator < 0).then(-magnitude).otherwise(magnitude)
 
 
-def sorted_ids(column: str) -> pl.Expr:
-    """The record ids of an `IDS` column (joined by ',' in any order) as a sorted list.
-    (`list.eval` of a sort: 40 % less CPU than `list.sort` on these short lists.)"""
-    return pl.col(column).str.split(",").list.eval(pl.element().sort())
+def sorted_ids(ids: pl.Series) -> pl.Series:
+    """The values of an `IDS` column (record ids joined by ',' in any order) with their ids in
+    order, still joined by ','. Only the few values holding several ids are split and sorted
+    (`list.eval` of a sort: 40 % less CPU than `list.sort` on these short lists); sorting every
+    value's list cost about three times as much."""
+    several = ids.str.contains(",", literal=True).fill_null(False).arg_true()
+    if not several.len():
+        return ids
+    ordered = ids.gather(several).str.split(",").list.eval(pl.element().sort()).list.join(",")
+    return ids.clone().scatter(several, ordered)
 
 
 def _evidence_value(column: str, kind: ColumnKind) -> pl.Expr:
+    """The evidence value of a fact column (`IDS` columns already `sorted_ids()`)."""
     if kind is ColumnKind.MONEY:
         return cents_to_text(pl.col(column)).alias(column)
     if kind is ColumnKind.IDS:
-        return sorted_ids(column).alias(column)
+        return pl.col(column).str.split(",").alias(column)
     return pl.col(column)
 
 
@@ -67,6 +74,9 @@ def _fragments(frame: pl.DataFrame, rule: Rule, kinds: dict[str, ColumnKind]) ->
     most of the formatting time."""
     flag = rule.code.lower()
     fired = frame.select(flag, *rule.evidence).filter(pl.col(flag))
+    fired = fired.with_columns(
+        sorted_ids(fired[column]) for column in rule.evidence if kinds[column] is ColumnKind.IDS
+    )
     encoded = fired.with_columns(_fragment(rule, kinds).alias("fragment"))["fragment"]
     column = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(rule.code)
     if encoded.len():
@@ -116,7 +126,10 @@ def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     fired = frame.filter(pl.any_horizontal(flags))
     clues = (
-        fired.with_columns(_evidence(fired).alias("evidence"))
+        fired.with_columns(
+            _evidence(fired).alias("evidence"),
+            sorted_ids(fired["assets_ids"]).fill_null("").alias("to_verify"),
+        )
         .select(
             pl.col("hh").alias("household_id"),
             pl.col("category"),
@@ -126,7 +139,7 @@ def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
             pl.col("evidence"),
             pl.col("village").alias("village_code"),
             pl.col("in_case").alias("in_open_case"),
-            sorted_ids("assets_ids").list.join(",").fill_null("").alias("to_verify"),
+            pl.col("to_verify"),
             pl.col("hh_order"),
         )
         .sort("hh_order")

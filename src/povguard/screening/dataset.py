@@ -106,15 +106,6 @@ def _by(key: str) -> str:
     return f"(PARTITION BY t.{key} ORDER BY t.date_day, t.record_id)"
 
 
-def _next_twice(key: str) -> str:
-    """Whether the next record of the same `key` in (day, record id) order has the same day and
-    record id: records appearing twice on one date are neighbours in that order, so the same
-    sort that finds `next_day` finds them."""
-    same = f"lead(t.{{0}}) OVER {_by(key)} = t.{{0}}"
-    both = f"{same.format('date_day')} AND {same.format('record_id')}"
-    return f"coalesce({both}, false) AS next_twice"
-
-
 # Frame table → (select list, FROM clause) over the typed views; `own_select()` adds `_bad`
 # (whether the row has an unusable value).
 NORMALISE: dict[str, tuple[str, str]] = {
@@ -142,7 +133,7 @@ NORMALISE: dict[str, tuple[str, str]] = {
     "f_insurance": ("id_number AS pid, year, enrolled", ""),
     "f_education": (
         f"{_R}, id_number AS pid, date_day AS day, date_mon AS mon, status,"
-        f" coalesce(cost_c, 0) AS cost_c, {_next_day('id_number')}, {_next_twice('id_number')}",
+        " coalesce(cost_c, 0) AS cost_c",
         "",
     ),
     "f_disaster": (
@@ -164,8 +155,7 @@ NORMALISE: dict[str, tuple[str, str]] = {
     "f_health": (f"{_R}, id_number AS pid, date_mon AS mon, serious", ""),
     "f_accident": (f"{_R}, id_number AS pid, date_mon AS mon, outcome", ""),
     "f_employment": (
-        f"{_R}, id_number AS pid, date_day AS day, status, {_next_day('id_number')},"
-        f" {_next_twice('id_number')}",
+        f"{_R}, id_number AS pid, date_day AS day, status",
         "",
     ),
     "f_assets": (
@@ -206,21 +196,61 @@ def person_keyed(table: str) -> bool:
     return FILES[SOURCE_OF[table]].keyed is Keyed.PERSON
 
 
-def own_select(table: str, region_prefix: str = "") -> str:
+def own_select(table: str, region_prefix: str = "", *, at_d: bool = False) -> str:
     """SELECT of frame table `table`'s own columns (with `_bad`) from its file's typed view:
-    all of them, but the member's columns of a person-keyed feed."""
+    all of them, but the member's columns of a person-keyed feed; `at_d`: but the `next_day`
+    of a feed of `AT_D`, which `with_member()` finds from its latest records at D."""
     columns, source = NORMALISE[table]
+    if table in AT_D and not at_d:
+        columns += f", {_next_day(AT_D[table][0])}"
     if not source:
         source = f"t_{SOURCE_OF[table].replace('/', '_')} t"
     return f"SELECT {columns}, t._bad FROM {source.replace('{region}', region_prefix)}"
 
 
-def with_member(table: str, rows: str) -> str:
+def with_member(table: str, rows: str, *, at_d: bool = False) -> str:
     """SELECT of person-keyed frame table `table` from `rows` (its own columns): each row with
-    the in-household member whose ID number it carries, if any."""
+    the in-household member whose ID number it carries, if any; `at_d`: `rows` lack the
+    `next_day` of a feed of `AT_D`, found here from table `latest_at_d(table)`."""
     own = ", ".join(f"t.{column}" for column in FRAME[table] if column not in PERSON)
+    latest = ""
+    if at_d and table in AT_D:
+        key = AT_D[table][1]
+        # NULL for the latest record at D; the record's own day (not after D) for the other
+        # records up to D, which `LATEST_AT_D` then leaves out like those after D.
+        own = own.replace("t.next_day", "CASE WHEN l.rid IS NULL THEN t.day END AS next_day")
+        latest = (
+            f" LEFT JOIN {latest_at_d(table)} l"
+            f" ON l.{key} = t.{key} AND l.day = t.day AND l.rid = t.rid"
+        )
     return (
-        f"SELECT {own}, {_MEMBER}, t._bad FROM {rows} t LEFT JOIN {IN_HOUSEHOLD} m ON m.pid = t.pid"
+        f"SELECT {own}, {_MEMBER}, t._bad FROM {rows} t{latest}"
+        f" LEFT JOIN {IN_HOUSEHOLD} m ON m.pid = t.pid"
+    )
+
+
+# "Latest record" feeds whose `next_day` (the only use of their order: `rules.LATEST_AT_D`) a
+# loader that knows D may find from one GROUP BY of their records up to D rather than from a
+# window sorting all of them: (key column of the typed view, of the frame). Not for a frame
+# kept for later runs at other dates.
+AT_D: dict[str, tuple[str, str]] = {
+    "f_education": ("id_number", "pid"),
+    "f_employment": ("id_number", "pid"),
+}
+
+
+def latest_at_d(table: str) -> str:
+    """The table of the latest record at D of each key of feed `table` (of `AT_D`)."""
+    return f"{table}_latest"
+
+
+def latest_at_d_select(table: str) -> str:
+    """SELECT of `latest_at_d(table)` from the feed's own rows: per key, the day and record id
+    of its last record in (day, record id) order among those up to D (`{d_day}`)."""
+    key = AT_D[table][1]
+    return (
+        f"SELECT {key}, max(day) AS day, arg_max(rid, (day, rid)) AS rid FROM {own_rows(table)}"
+        f" WHERE day <= {{d_day}} GROUP BY {key}"
     )
 
 
@@ -248,12 +278,6 @@ _LATEST_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-# The stored "latest record" feeds, whose rows carry `next_twice` (the sort of their window flags
-# a record twice on one date exactly); housing and water are views, which a precheck reading
-# the flag would sort again, so their (key, day, record id) hashes are grouped instead.
-_FLAGGED_TWICE = frozenset({"f_education", "f_employment"})
-
-
 def _twice_on_one_date(table: str) -> str:
     """The message naming a record that appears twice with one date for one key: which of the
     two is the latest is undefined (ties of date go by record id)."""
@@ -261,16 +285,11 @@ def _twice_on_one_date(table: str) -> str:
     return f"{SOURCE_OF[table]}: record {{0}} of {what} {{1}} appears twice on the same date"
 
 
-def _twice_on_one_date_query(table: str, *, precheck: bool = False) -> str:
-    """SQL naming the first such record (record id, key); `precheck`: a cheaper query that
-    returns a row whenever that one may."""
+def _twice_on_one_date_query(table: str) -> str:
+    """SQL naming the first such record (record id, key)."""
     keys = _LATEST_KEYS[table][1]
     group = f"{', '.join(keys)}, day, rid"
     rows = own_rows(table)
-    if precheck and table in _FLAGGED_TWICE:
-        return f"SELECT 1 FROM {rows} WHERE next_twice LIMIT 1"
-    if precheck:
-        return f"SELECT 1 FROM {rows} GROUP BY hash({group}) HAVING count(*) > 1 LIMIT 1"
     key = keys[0] if len(keys) == 1 else f"coalesce({', '.join(keys)})"
     return (
         f"SELECT rid, {key} FROM {rows} GROUP BY {group} HAVING count(*) > 1 ORDER BY rid LIMIT 1"
@@ -358,6 +377,7 @@ class Repeats:
 # query may find one (it never misses an offending row); the check's query then names it. Checks
 # sharing a precheck run it once.
 INTEGRITY_PRECHECK: dict[str, str | Repeats] = {
+    "households: household_id {0} appears twice": Repeats("hh", "hh"),
     "members: ID number {0} appears in two member rows ({1}, {2})": Repeats("mem", "pid"),
     # The window sort of the check runs only when some household's periods may overlap.
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
@@ -365,10 +385,12 @@ INTEGRITY_PRECHECK: dict[str, str | Repeats] = {
     ),
     # A period ending before it starts is flagged by the same precheck.
     "income: household {0} has a period ending before it starts ({1})": _PERIODS_PRECHECK,
-    # Equal (key, date, record id) triples are flagged by the window that finds `next_day`
-    # (`next_twice`), or have equal hashes (a collision only makes the check run).
+    # Equal (key, date, record id) triples have equal hashes (a collision only makes the check
+    # run).
     **{
-        _twice_on_one_date(table): _twice_on_one_date_query(table, precheck=True)
+        _twice_on_one_date(table): Repeats(
+            own_rows(table), ", ".join((*_LATEST_KEYS[table][1], "day", "rid"))
+        )
         for table in _LATEST_KEYS
     },
 }

@@ -31,6 +31,10 @@ class Fact:
     # Depends on the registry alone (not on D, the policy or the feeds): a stored frame holds
     # it, computed once when the frame is built, instead of computing it at every run.
     static: bool = False
+    # Its WHERE only leaves out rows that add nothing to any of its columns (a household left
+    # with no row gets the defaults, which such rows sum to): it spares reading them, and a
+    # pass computing more columns over every row (`compiler.fact_with_columns`) drops it.
+    where_only_prunes: bool = False
 
     def default(self, column: str) -> str:
         return "NULL" if self.columns[column] in (ColumnKind.IDS, ColumnKind.TEXT) else "0"
@@ -107,6 +111,9 @@ FACTS: dict[str, Fact] = {
                 "mp": ColumnKind.INT,
                 "sp_c": ColumnKind.MONEY,
             },
+            # Each sum's CASE keeps only records inside W or W', which lie inside the WHERE's
+            # span.
+            where_only_prunes=True,
         ),
         Fact(
             "med",

@@ -164,7 +164,10 @@ def screen_folder(
     book = load_policy(policy or folder / POLICY_FILE)
     collector = _Collector()
     runner = _engine(engine, spark_master)
-    collector.keep(_batch(*_evaluate(runner, lambda loading: loading.load(files), book, as_of)))
+    at = Window(as_of)
+    collector.keep(
+        _batch(*_evaluate(runner, lambda loading: loading.load(files, at=at), book, as_of))
+    )
     return collector.result(book, as_of, engine, started)
 
 

@@ -17,6 +17,7 @@ import sqlglot
 from povguard.core.errors import BadInput
 from povguard.screening.compiler import compile_screening, fact_with_columns
 from povguard.screening.dataset import (
+    AT_D,
     IN_HOUSEHOLD,
     IN_HOUSEHOLD_SELECT,
     INTEGRITY,
@@ -27,6 +28,8 @@ from povguard.screening.dataset import (
     WITH_FACTS,
     Repeats,
     SourceFile,
+    latest_at_d,
+    latest_at_d_select,
     own_rows,
     own_select,
     person_keyed,
@@ -106,6 +109,11 @@ class SqlEngine(ABC):
         out without the engine's SQL (empty: the SQL checks them)."""
         return frozenset()
 
+    def latest_by_group(self) -> bool:
+        """Whether a load at a known D finds the latest records of `dataset.AT_D`'s feeds by a
+        GROUP BY of their records up to D (else: by the window finding every record's next)."""
+        return False
+
     def booleans(self, source: SourceFile) -> frozenset[str]:  # noqa: ARG002
         """The boolean columns of the file that `register_raw` is to keep as booleans rather
         than text (`SourceFile.booleans`)."""
@@ -121,10 +129,11 @@ class SqlEngine(ABC):
         *,
         region_prefix: str = "",
         open_cases: dict[str, bool] | None = None,
+        at: Window | None = None,
     ) -> None:
         """Read and check the dataset, keeping the households whose village starts with
         `region_prefix`; `open_cases` maps households in an open case to "is a monitoring
-        object"."""
+        object"; `at`: the frame is screened at this date only (not kept for other dates)."""
         if region_prefix and not region_prefix.isdigit():
             raise BadInput(f"not a region code prefix: {region_prefix!r}")
         cases = sorted((open_cases or {}).items())
@@ -142,12 +151,18 @@ class SqlEngine(ABC):
             self.view(source.view, self.sql(typed_select(source, native=native, clean=clean)))
         # The frame tables keep `_bad`: the rows of a file are checked as the table is built.
         for table in NORMALISE:
-            streamed = table in STREAMED and self.rereads_cheaply(files[SOURCE_OF[table]])
+            at_d = at is not None and table in AT_D and self.latest_by_group()
+            # Without their window, the feeds of `AT_D` are read like the other streamed ones.
+            streamed = (table in STREAMED or at_d) and self.rereads_cheaply(files[SOURCE_OF[table]])
             keep = self.view if streamed else self.materialize
-            keep(own_rows(table), self.sql(own_select(table, region_prefix)))
+            keep(own_rows(table), self.sql(own_select(table, region_prefix, at_d=at_d)))
+            if at_d:
+                assert at is not None
+                query = latest_at_d_select(table).format(**at.constants())
+                self.materialize(latest_at_d(table), self.sql(query))
             if person_keyed(table):
                 # Joined to their member by the rules' filtered reads only.
-                self.view(table, self.sql(with_member(table, own_rows(table))))
+                self.view(table, self.sql(with_member(table, own_rows(table), at_d=at_d)))
             if table == "mem":
                 self.materialize(IN_HOUSEHOLD, self.sql(IN_HOUSEHOLD_SELECT))
         self._raise_on_bad_rows(files)
