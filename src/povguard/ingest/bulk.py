@@ -4,9 +4,10 @@ transaction (its session's connection), without a Python object per cell.
 PostgreSQL: `COPY` (CSV written by Polars) straight into an empty table, otherwise into a
 temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO UPDATE`. SQLite:
 `executemany` of plain `sqlite3` on the session's own connection (same transaction), 50 rows
-to a statement (`VALUES (…), (…), …`), with values in the forms SQLAlchemy stores (ISO dates, 0/1 booleans), so ORM reads see exactly what
-an ORM write would have stored; a plain `INSERT` into an empty table; SQLite's small default
-page cache for a large load, a large one for a small load.
+to a statement (`VALUES (…), (…), …`), with values in the forms SQLAlchemy stores (ISO dates,
+0/1 booleans), so ORM reads see exactly what an ORM write would have stored; a plain `INSERT`
+into an empty table; SQLite's small default page cache for a large load, a large one for a
+small load.
 
 A large load (more rows coming in than stored) builds secondary indexes (plain and unique)
 afterwards instead of row by row; on PostgreSQL it also re-adds the foreign keys and the
