@@ -1,4 +1,5 @@
-"""Migration 0012 turns the members' unique ID-number constraint into a unique index."""
+"""Migrations of the registry tables: 0012 turns the members' unique ID-number constraint into
+a unique index; 0014 makes the keys compare bytes on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -53,3 +54,57 @@ def test_id_numbers_stay_unique_and_the_rows_stay_across_the_migration(database_
         assert session.scalar(sa.select(Member.id_number)) == "530129198001010011"
         with pytest.raises(sa.exc.IntegrityError, match="(?i)unique|duplicate"):
             _add_member(session, "M2", "530129198001010011")
+
+
+def _key_collations(engine: sa.Engine) -> dict[tuple[str, str], str]:
+    """(table, column) → collation of every text column with one of its own (PostgreSQL)."""
+    query = sa.text(
+        "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND collation_name IS NOT NULL"
+    )
+    with engine.connect() as connection:
+        return {(table, column): name for table, column, name in connection.execute(query)}
+
+
+def test_keys_compare_bytes_and_the_rows_stay_across_migration_0014(database_url: str) -> None:
+    """PostgreSQL: the key and code columns the models declare with `key_string` are
+    `COLLATE "C"` (0014), so they sort byte by byte as SQLite sorts them. Rows, uniqueness
+    and foreign keys stay across its downgrade and upgrade (SQLite: nothing changes)."""
+    engine = db.engine_for(database_url)
+    with Session(engine) as session:
+        session.add(Region(code=VILLAGE, name="村", level="village"))
+        session.flush()
+        for household_id in ("H2", "H10", "h1", "H1"):
+            session.add(Household(household_id=household_id, village_code=VILLAGE,
+                                  status="ordinary"))  # fmt: skip
+        session.flush()
+        _add_member(session, "M1", "530129198001010011")
+        session.commit()
+    postgres = engine.dialect.name == "postgresql"
+    declared = {
+        (table.name, column.name)
+        for table in db.Base.metadata.sorted_tables
+        for column in table.columns
+        if getattr(column.type.dialect_impl(engine.dialect), "collation", None) == "C"
+    }
+    assert (("members", "id_number") in declared) is postgres
+    if postgres:
+        assert _key_collations(engine) == dict.fromkeys(declared, "C")
+    config = db._alembic_config(engine)
+    command.downgrade(config, "0013")
+    if postgres:
+        assert _key_collations(engine) == {}
+    command.upgrade(config, "heads")
+    if postgres:
+        assert _key_collations(engine) == dict.fromkeys(declared, "C")
+    with Session(engine) as session:
+        ordered = session.scalars(sa.select(Household.household_id).order_by("household_id"))
+        assert list(ordered) == ["H1", "H10", "H2", "h1"]  # bytes: digits, capitals, small
+        assert session.scalar(sa.select(Member.id_number)) == "530129198001010011"
+        with pytest.raises(sa.exc.IntegrityError, match="(?i)unique|duplicate"):
+            _add_member(session, "M2", "530129198001010011")
+        session.rollback()
+        with pytest.raises(sa.exc.IntegrityError, match="(?i)foreign key"):
+            session.add(Household(household_id="H9", village_code="530129001002",
+                                  status="ordinary"))  # fmt: skip
+            session.flush()

@@ -159,3 +159,28 @@ def test_a_large_load_still_refuses_an_id_number_twice(database_url: str) -> Non
         bulk.upsert(session, Member, twice, "member_id")
         session.commit()
     assert _indexes(database_url, "members") == before and "ix_members_id_number" in before
+
+
+@pytest.mark.parametrize("count", [1, 49, 50, 51, 10_049])
+def test_every_row_is_stored_once_whatever_its_place_in_a_statement(
+    database_url: str, count: int
+) -> None:
+    """SQLite stores `SQLITE_ROWS_PER_INSERT` rows to a statement and the last few in one of
+    their own: each row lands once with its own values, inserted or upserted."""
+    households = _households(count)
+    with Session(engine_for(database_url)) as session:
+        _regions(session)
+        bulk.upsert(session, Household, households, "household_id")
+        changed = households.tail(min(count, 73)).with_columns(
+            pl.lit("formerly_poor").alias("status")
+        )
+        bulk.upsert(session, Household, changed, "household_id")  # ON CONFLICT, same statements
+        session.commit()
+        stored = session.execute(
+            sa.select(Household.household_id, Household.status, Household.exit_year,
+                      Household.registered_on).order_by(Household.household_id)
+        ).all()  # fmt: skip
+    expected = households.update(changed, on="household_id")
+    assert [tuple(row) for row in stored] == list(
+        expected.select("household_id", "status", "exit_year", "registered_on").iter_rows()
+    )

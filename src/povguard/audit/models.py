@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from povguard.core.db import Base
+from povguard.core.db import Base, key_string
 
 
 class AuditEntry(Base):
@@ -24,6 +24,6 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(60))
-    region_code: Mapped[str | None] = mapped_column(String(12), index=True)  # for auditor scope
+    region_code: Mapped[str | None] = mapped_column(key_string(12), index=True)  # for auditor scope
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

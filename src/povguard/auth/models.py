@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from povguard.core.db import Base
+from povguard.core.db import Base, key_string
 
 
 def utcnow() -> dt.datetime:
@@ -21,7 +21,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(12))
-    region_code: Mapped[str] = mapped_column(String(12))
+    region_code: Mapped[str] = mapped_column(key_string(12))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set by a password reset: the temporary password must be replaced at the next sign-in.
     must_change_password: Mapped[bool] = mapped_column(

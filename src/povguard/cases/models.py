@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from povguard.cases import deadlines
 from povguard.cases.enums import CaseSource, CaseState
-from povguard.core.db import Base
+from povguard.core.db import Base, key_string
 
 
 class Case(Base):
@@ -33,10 +33,10 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     household_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("households.household_id"), index=True
+        key_string(40), ForeignKey("households.household_id"), index=True
     )
     # The household's village when the case was opened: lists filter on its prefix in SQL.
-    village_code: Mapped[str] = mapped_column(String(12))
+    village_code: Mapped[str] = mapped_column(key_string(12))
     kind: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(24))
     state: Mapped[str] = mapped_column(String(32), index=True)
@@ -156,9 +156,9 @@ class MonitoringObject(Base):
     __tablename__ = "monitoring_objects"
 
     household_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("households.household_id"), primary_key=True
+        key_string(40), ForeignKey("households.household_id"), primary_key=True
     )
-    village_code: Mapped[str] = mapped_column(String(12))
+    village_code: Mapped[str] = mapped_column(key_string(12))
     status: Mapped[str] = mapped_column(String(12), index=True)  # monitored | eliminated
     category: Mapped[str] = mapped_column(String(20))
     causes: Mapped[list[str]] = mapped_column(JSON)
@@ -184,9 +184,9 @@ class Measure(Base):
     __tablename__ = "measures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    household_id: Mapped[str] = mapped_column(String(40), ForeignKey("households.household_id"))
+    household_id: Mapped[str] = mapped_column(key_string(40), ForeignKey("households.household_id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    village_code: Mapped[str] = mapped_column(String(12), index=True)
+    village_code: Mapped[str] = mapped_column(key_string(12), index=True)
     group: Mapped[str] = mapped_column(String(20))
     type: Mapped[str] = mapped_column(String(32))
     responsible_unit: Mapped[str] = mapped_column(String(100))
@@ -211,10 +211,10 @@ class Referral(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     household_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("households.household_id"), index=True
+        key_string(40), ForeignKey("households.household_id"), index=True
     )
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    village_code: Mapped[str] = mapped_column(String(12), index=True)
+    village_code: Mapped[str] = mapped_column(key_string(12), index=True)
     program: Mapped[str] = mapped_column(String(20))
     referred_on: Mapped[dt.date] = mapped_column(Date)
     due_on: Mapped[dt.date] = mapped_column(Date)

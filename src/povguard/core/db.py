@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DisconnectionError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase
@@ -37,6 +37,13 @@ PING_AFTER_IDLE = 5.0  # seconds
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def key_string(length: int) -> String:
+    """The type of a key or code column (IDs, ID numbers, region codes, and every column
+    compared with them): on PostgreSQL it compares bytes (`COLLATE "C"`, migration 0014), as
+    SQLite does; PostgreSQL refuses to compare columns of two different collations."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

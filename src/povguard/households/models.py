@@ -7,15 +7,17 @@ import datetime as dt
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from povguard.core.db import Base
+from povguard.core.db import Base, key_string
 
 
 class Household(Base):
     __tablename__ = "households"
 
-    household_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    village_code: Mapped[str] = mapped_column(String(12), ForeignKey("regions.code"), index=True)
-    head_id_number: Mapped[str | None] = mapped_column(String(18))
+    household_id: Mapped[str] = mapped_column(key_string(40), primary_key=True)
+    village_code: Mapped[str] = mapped_column(
+        key_string(12), ForeignKey("regions.code"), index=True
+    )
+    head_id_number: Mapped[str | None] = mapped_column(key_string(18))
     address: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(20))
@@ -27,16 +29,16 @@ class Household(Base):
 class Member(Base):
     __tablename__ = "members"
 
-    member_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    household_id: Mapped[str] = mapped_column(String(40), ForeignKey("households.household_id"))
+    member_id: Mapped[str] = mapped_column(key_string(40), primary_key=True)
+    household_id: Mapped[str] = mapped_column(key_string(40), ForeignKey("households.household_id"))
     # a unique index, not a table constraint (migration 0012): a large import can drop it
     # and build it once at the end, which SQLite cannot do with a constraint
-    id_number: Mapped[str] = mapped_column(String(18), unique=True, index=True)
+    id_number: Mapped[str] = mapped_column(key_string(18), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     relation: Mapped[str] = mapped_column(String(12))
-    labour: Mapped[str] = mapped_column(String(8))
+    labour: Mapped[str] = mapped_column(key_string(8))
     health: Mapped[str] = mapped_column(String(10))
     in_household: Mapped[bool] = mapped_column(Boolean)
 

@@ -3,10 +3,11 @@ transaction (its session's connection), without a Python object per cell.
 
 PostgreSQL: `COPY` (CSV written by Polars) straight into an empty table, otherwise into a
 temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO UPDATE`. SQLite:
-`executemany` of plain `sqlite3` on the session's own connection (same transaction), with
-values in the forms SQLAlchemy stores (ISO dates, 0/1 booleans), so ORM reads see exactly what
-an ORM write would have stored; a plain `INSERT` into an empty table; SQLite's small default
-page cache for a large load, a large one for a small load.
+`executemany` of plain `sqlite3` on the session's own connection (same transaction), 50 rows
+to a statement (`VALUES (…), (…), …`), with values in the forms SQLAlchemy stores (ISO dates,
+0/1 booleans), so ORM reads see exactly what an ORM write would have stored; a plain `INSERT`
+into an empty table; SQLite's small default page cache for a large load, a large one for a
+small load.
 
 A large load (more rows coming in than stored) builds secondary indexes (plain and unique)
 afterwards instead of row by row; on PostgreSQL it also re-adds the foreign keys and the
@@ -18,8 +19,9 @@ the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 import polars as pl
@@ -28,6 +30,10 @@ from sqlalchemy.orm import Session
 
 COPY_CHUNK_ROWS = 200_000
 SQLITE_CHUNK_ROWS = 50_000
+# SQLite: rows per INSERT statement of a load (one `VALUES` list), values per statement at
+# most (999: the oldest SQLite's limit on parameters)
+SQLITE_ROWS_PER_INSERT = 50
+SQLITE_MAX_VALUES = 999
 LARGE_LOAD_ROWS = 10_000  # fewer rows coming in: keep the indexes and constraints as they are
 # SQLite page cache of a load (negative: KiB). A large load appends rows in key order and
 # sorts each index once at the end: SQLite's default small cache costs about a tenth less CPU
@@ -151,8 +157,7 @@ def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
 def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, key: str) -> None:
     columns = list(frame.columns)
     names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    insert = f'INSERT INTO "{name}" ({names}) VALUES ({marks})'
+    insert = f'INSERT INTO "{name}" ({names})'
     raw = _driver(connection)
     cursor = raw.cursor()
     try:
@@ -163,14 +168,38 @@ def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, ke
         large, stored = _is_large_load(cursor, name, frame.height)
         with _page_cache(cursor, SQLITE_LARGE_LOAD_CACHE if large else SQLITE_SMALL_LOAD_CACHE):
             rebuilt = _drop_secondary_indexes(cursor, name) if large else []
-            upsert = f'{insert} ON CONFLICT ("{key}") DO UPDATE SET {_assignments(columns, key)}'
-            statement = upsert if stored else insert
-            for part in _sqlite_values(frame).iter_slices(SQLITE_CHUNK_ROWS):
-                cursor.executemany(statement, part.iter_rows())
+            upsert = f' ON CONFLICT ("{key}") DO UPDATE SET {_assignments(columns, key)}'
+            _sqlite_insert(cursor, insert, upsert if stored else "", _sqlite_values(frame))
             for create in rebuilt:
                 cursor.execute(create)
     finally:
         cursor.close()
+
+
+def _sqlite_insert(cursor: Any, insert: str, conflict: str, frame: pl.DataFrame) -> None:
+    """`insert … VALUES (…), (…), … conflict` of `frame`'s rows, `SQLITE_ROWS_PER_INSERT`
+    rows to a statement (at most `SQLITE_MAX_VALUES` values), the last few in one of their
+    own. Each statement costs its fixed part (step, reset, its statement journal, the GIL
+    released and taken back) once for its rows instead of once per row."""
+    width = frame.width
+    per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_VALUES // width))
+    values = "(" + ", ".join("?" * width) + ")"
+
+    def statement(rows: int) -> str:
+        return f"{insert} VALUES {', '.join([values] * rows)}{conflict}"
+
+    for part in frame.iter_slices(SQLITE_CHUNK_ROWS - SQLITE_CHUNK_ROWS % per):
+        whole = part.height - part.height % per
+        if whole:  # `per` rows at a time from one iterator: each group's values in row order
+            rows = part.slice(0, whole).iter_rows()
+            cursor.executemany(statement(per), map(_flat, zip(*[rows] * per, strict=True)))
+        if whole < part.height:
+            tail = part.slice(whole)
+            cursor.execute(statement(tail.height), _flat(tail.iter_rows()))
+
+
+def _flat(rows: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
+    return tuple(chain.from_iterable(rows))
 
 
 @contextmanager

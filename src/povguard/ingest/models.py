@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from povguard.core.db import Base
+from povguard.core.db import Base, key_string
 
 
 class ImportBatch(Base):
@@ -18,7 +18,7 @@ class ImportBatch(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     username: Mapped[str] = mapped_column(String(60))
-    region_code: Mapped[str] = mapped_column(String(12), index=True)  # the importer's scope
+    region_code: Mapped[str] = mapped_column(key_string(12), index=True)  # the importer's scope
     source: Mapped[str] = mapped_column(String(500))
     # uploaded → validating → validated | failed; validated → loading → imported | failed
     status: Mapped[str] = mapped_column(String(12), index=True)

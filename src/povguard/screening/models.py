@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from povguard.core.db import Base
+from povguard.core.db import Base, key_string
 
 
 class ScreeningRun(Base):
@@ -20,7 +20,7 @@ class ScreeningRun(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     as_of: Mapped[dt.date] = mapped_column(Date)
-    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    region_code: Mapped[str] = mapped_column(key_string(12), index=True)
     engine: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(10), index=True)  # queued|running|done|failed
     progress: Mapped[float] = mapped_column(Float, default=0.0)
