@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -184,3 +187,89 @@ def test_every_row_is_stored_once_whatever_its_place_in_a_statement(
     assert [tuple(row) for row in stored] == list(
         expected.select("household_id", "status", "exit_year", "registered_on").iter_rows()
     )
+
+
+def _stored_forms(database_url: str, table: str) -> list[tuple[object, ...]]:
+    """Every value of `table` as SQLite holds it: its literal and its storage type."""
+    engine = engine_for(database_url)
+    with engine.connect() as connection:
+        names = [c["name"] for c in sa.inspect(engine).get_columns(table)]
+        forms = ", ".join(f'quote("{n}"), typeof("{n}")' for n in names)
+        return [tuple(row) for row in connection.exec_driver_sql(
+            f'SELECT {forms} FROM "{table}" ORDER BY rowid')]  # fmt: skip
+
+
+def _mixed_households(count: int) -> pl.DataFrame:
+    """Households with every kind of value a registry row holds: texts (non-ASCII, quotes,
+    empty, digits only), nulls, integers, booleans and dates."""
+    return _households(count).with_columns(
+        pl.when(pl.int_range(count) % 4 == 0).then(pl.lit("O'Brien 路\"1\" 号"))
+        .when(pl.int_range(count) % 4 == 1).then(pl.lit(""))
+        .when(pl.int_range(count) % 4 == 2).then(pl.lit("0042"))
+        .otherwise(None).alias("address"),
+        pl.when(pl.int_range(count) % 5 == 0).then(pl.lit("13800138000"))
+        .otherwise(None).alias("phone"),
+        pl.when(pl.int_range(count) % 7 == 0).then(None)
+        .otherwise(pl.int_range(count) % 2 == 0).alias("relocated"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_staged_and_statement_loads_store_the_same_values(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: rows copied from an ADBC-written staging database are stored exactly as rows
+    bound one by one from Python (same literals, same storage types), inserted and upserted."""
+    households = _mixed_households(6_000)
+    changed = households.tail(5_500).with_columns(pl.lit("formerly_poor").alias("status"))
+    forms = []
+    for stage_rows in (10**9, 1):  # statements only, then the staging database only
+        monkeypatch.setattr(bulk, "SQLITE_STAGE_ROWS", stage_rows)
+        url = f"sqlite:///{tmp_path / f'stage-{stage_rows}.sqlite3'}"
+        with Session(engine_for(url)) as session:
+            _regions(session)
+            bulk.upsert(session, Household, households, "household_id")
+            bulk.upsert(session, Household, changed, "household_id")  # ON CONFLICT
+            session.commit()
+        forms.append(_stored_forms(url, "households"))
+    assert forms[0] == forms[1] and len(forms[0]) == 6_000
+    assert ("'O''Brien 路\"1\" 号'", "text") in [row[6:8] for row in forms[0]]
+    assert ("'0042'", "text") in [row[6:8] for row in forms[0]]
+    assert {row[14:16] for row in forms[0]} == {
+        ("NULL", "null"),
+        ("0", "integer"),
+        ("1", "integer"),
+    }
+
+
+def _attached(connection: sa.Connection) -> list[str]:
+    names = [row[1] for row in connection.exec_driver_sql("PRAGMA database_list")]
+    return [name for name in names if name not in ("main", "temp")]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("fails", [False, True])
+def test_staging_databases_are_detached_and_removed_when_the_transaction_ends(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    """Committed or rolled back, the connection goes back to the pool with its own database
+    only, and the staging files are gone; past `SQLITE_MAX_ATTACHED` attachments the rows
+    are inserted with statements."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(bulk, "SQLITE_STAGE_ROWS", 1)
+    monkeypatch.setattr(bulk, "SQLITE_MAX_ATTACHED", 2)
+    engine = engine_for(database_url)
+    with contextlib.suppress(RuntimeError), Session(engine) as session:
+        _regions(session)
+        for part in _households(9_000).iter_slices(3_000):  # three loads, two staged
+            bulk.upsert(session, Household, part, "household_id")
+        assert len(_attached(session.connection())) == 2
+        assert len(list(tmp_path.glob("povguard-stage-*"))) == 2
+        if fails:
+            raise RuntimeError("the import fails after the registry was stored")
+        session.commit()
+    assert not list(tmp_path.glob("povguard-stage-*"))
+    with engine.connect() as connection:  # the pool's only connection (SQLite: one at a time)
+        assert _attached(connection) == []
+        stored = connection.scalar(sa.select(sa.func.count()).select_from(Household))
+    assert stored == (0 if fails else 9_000)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, String, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DisconnectionError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -69,12 +70,24 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+ON_RETURN = "povguard_on_return"
+
+
+def when_returned(connection: Connection, callback: Callable[[Any], None]) -> None:
+    """Call `callback(dbapi_connection)` once, when `connection`'s DBAPI connection goes back
+    to the pool, after its transaction has ended (`None` if it was invalidated meanwhile):
+    for what may not be undone inside a transaction, such as detaching an SQLite database."""
+    connection.info.setdefault(ON_RETURN, []).append(callback)
+
+
 def _ping_idle_connections(engine: Engine) -> None:
     """Test a pooled connection before use when it was idle for PING_AFTER_IDLE seconds; a
     dead one is replaced (the pool retries the checkout with a new connection)."""
 
-    def returned(_dbapi_connection: Any, record: Any) -> None:
+    def returned(dbapi_connection: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
+        for callback in record.info.pop(ON_RETURN, ()):
+            callback(dbapi_connection)
 
     def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         idle_since = record.info.pop("idle_since", None)

@@ -2,12 +2,14 @@
 transaction (its session's connection), without a Python object per cell.
 
 PostgreSQL: `COPY` (CSV written by Polars) straight into an empty table, otherwise into a
-temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO UPDATE`. SQLite:
-`executemany` of plain `sqlite3` on the session's own connection (same transaction), 50 rows
-to a statement (`VALUES (…), (…), …`), with values in the forms SQLAlchemy stores (ISO dates,
-0/1 booleans), so ORM reads see exactly what an ORM write would have stored; a plain `INSERT`
-into an empty table; SQLite's small default page cache for a large load, a large one for a
-small load.
+temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO UPDATE`. SQLite: values in
+the forms SQLAlchemy stores (ISO dates, 0/1 booleans), so ORM reads see exactly what an ORM
+write would have stored. Many rows are first written by the ADBC SQLite driver (Arrow columns
+bound in C) to a staging database file of their own, which the session's connection attaches
+and copies from with one `INSERT … SELECT` in its transaction; a few rows are inserted with
+`executemany` of plain `sqlite3`, 50 rows to a statement (`VALUES (…), (…), …`). A plain
+`INSERT` into an empty table; SQLite's small default page cache for a large load, a large one
+for a small load.
 
 A large load (more rows coming in than stored) builds secondary indexes (plain and unique)
 afterwards instead of row by row; on PostgreSQL it also re-adds the foreign keys and the
@@ -19,14 +21,20 @@ the same.
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from itertools import chain
+from contextlib import contextmanager, suppress
+from itertools import chain, count
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from povguard.core.db import when_returned
 
 COPY_CHUNK_ROWS = 200_000
 SQLITE_CHUNK_ROWS = 50_000
@@ -34,6 +42,11 @@ SQLITE_CHUNK_ROWS = 50_000
 # most (999: the oldest SQLite's limit on parameters)
 SQLITE_ROWS_PER_INSERT = 50
 SQLITE_MAX_VALUES = 999
+# SQLite: from this many rows, through a staging database written by the ADBC driver (binding
+# each value from Python costs more than writing the staging file and copying from it); at most
+# this many databases attached to one connection at once (SQLite allows 10 in all).
+SQLITE_STAGE_ROWS = 5_000
+SQLITE_MAX_ATTACHED = 8
 LARGE_LOAD_ROWS = 10_000  # fewer rows coming in: keep the indexes and constraints as they are
 # SQLite page cache of a load (negative: KiB). A large load appends rows in key order and
 # sorts each index once at the end: SQLite's default small cache costs about a tenth less CPU
@@ -169,7 +182,13 @@ def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, ke
         with _page_cache(cursor, SQLITE_LARGE_LOAD_CACHE if large else SQLITE_SMALL_LOAD_CACHE):
             rebuilt = _drop_secondary_indexes(cursor, name) if large else []
             upsert = f' ON CONFLICT ("{key}") DO UPDATE SET {_assignments(columns, key)}'
-            _sqlite_insert(cursor, insert, upsert if stored else "", _sqlite_values(frame))
+            conflict, values = upsert if stored else "", _sqlite_values(frame)
+            if values.height >= SQLITE_STAGE_ROWS and _attached(cursor) < SQLITE_MAX_ATTACHED:
+                staged = f'{_stage(connection, name, values)}."{name}"'
+                # `WHERE true`: without it SQLite would read `ON CONFLICT` as a join's `ON`
+                cursor.execute(f"{insert} SELECT {names} FROM {staged} WHERE true{conflict}")
+            else:
+                _sqlite_insert(cursor, insert, conflict, values)
             for create in rebuilt:
                 cursor.execute(create)
     finally:
@@ -200,6 +219,54 @@ def _sqlite_insert(cursor: Any, insert: str, conflict: str, frame: pl.DataFrame)
 
 def _flat(rows: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
     return tuple(chain.from_iterable(rows))
+
+
+STAGED = "povguard_staged"  # connection info: staging databases attached to it
+_stage_names = count()
+
+
+def _attached(cursor: Any) -> int:
+    """Databases attached to the cursor's connection (besides `main` and `temp`)."""
+    names = [row[1] for row in cursor.execute("PRAGMA database_list")]
+    return len(set(names) - {"main", "temp"})
+
+
+def _stage(connection: sa.Connection, name: str, frame: pl.DataFrame) -> str:
+    """Write `frame` to table `name` of a new staging database (a temporary file) and attach
+    it to `connection`; returns its schema name. SQLite refuses to detach a database that an
+    open transaction has read, so it stays attached until the connection goes back to the
+    pool, where it is detached and its file removed."""
+    import adbc_driver_sqlite.dbapi as adbc  # its shared library loads only for large loads
+
+    folder = tempfile.mkdtemp(prefix="povguard-stage-")
+    try:
+        path = str(Path(folder) / "stage.sqlite3")
+        with adbc.connect(path, autocommit=True) as staging, staging.cursor() as cursor:
+            for pragma in ("journal_mode = OFF", "synchronous = OFF"):  # a file read once
+                cursor.execute(f"PRAGMA {pragma}")
+                cursor.fetchall()
+            cursor.adbc_ingest(name, frame.to_arrow(), mode="create")
+        schema = f"povguard_stage_{next(_stage_names)}"
+        _driver(connection).execute(f"ATTACH DATABASE ? AS {schema}", (path,))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    info = connection.info
+    if STAGED not in info:
+        when_returned(connection, lambda dbapi_connection: _unstage(dbapi_connection, info))
+    info.setdefault(STAGED, []).append((schema, folder))
+    return schema
+
+
+def _unstage(dbapi_connection: Any, info: dict[str, Any]) -> None:
+    """Detach the connection's staging databases (its transaction has ended) and remove their
+    files. A database that cannot be detached stays attached under its own name, and counts
+    against the connection's attachments: it does not stop the connection's next loads."""
+    for schema, folder in info.pop(STAGED, ()):
+        if dbapi_connection is not None:
+            with suppress(sqlite3.Error):
+                dbapi_connection.execute(f"DETACH DATABASE {schema}")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
