@@ -261,18 +261,28 @@ def test_bad_values_in_text_parquet_are_reported(
     assert message in str(error.value) and "(2 bad" not in str(error.value)
 
 
-def test_two_insurance_rows_of_one_person_for_the_year_of_d_are_refused(data: Path) -> None:
+@pytest.mark.parametrize("typed", [False, True])
+def test_two_insurance_rows_of_one_person_for_the_year_of_d_are_refused(
+    data: Path, tmp_path: Path, typed: bool
+) -> None:
     # R09 would follow the "not enrolled" row and ignore the "enrolled" one.
     with (data / "feeds" / "insurance.csv").open("a", encoding="utf-8") as handle:
         handle.write("530129196709208589,2024,false\n")
+    if typed:  # found out by the Polars scan of the ID numbers (DuckDB)
+        _write_typed(data, data := tmp_path / "typed")
     with pytest.raises(BadInput, match="ID number 530129196709208589 has two rows for year 2024"):
         screen_folder(data, AS_OF)
 
 
-def test_two_insurance_rows_of_another_year_change_no_clue(data: Path) -> None:
+@pytest.mark.parametrize("typed", [False, True])
+def test_two_insurance_rows_of_another_year_change_no_clue(
+    data: Path, tmp_path: Path, typed: bool
+) -> None:
     # Left to `povguard import` (a key error there): R09 reads D's year only.
     with (data / "feeds" / "insurance.csv").open("a", encoding="utf-8") as handle:
         handle.write("530124198408168947,2023,false\n")
+    if typed:
+        _write_typed(data, data := tmp_path / "typed")
     assert screen_folder(data, AS_OF).counts["clues"] == 438
 
 

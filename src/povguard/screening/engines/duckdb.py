@@ -27,10 +27,15 @@ from povguard.screening.typed import (
     quote,
     raw_view,
 )
+from povguard.screening.window import Window
 
 # ID numbers are nearly all distinct, so a regular expression runs on every one of them (15 M
 # at 1 M households); Polars matches them at about half the CPU of DuckDB.
 _MATCHED_BY_POLARS = frozenset({Kind.ID_NUMBER})
+
+
+_TWO_ROWS = "_two_rows"
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
 
 
 def _parquet_files(source: SourceFile) -> str:
@@ -67,7 +72,7 @@ def _parquet_type_fits(column: Column, parquet_type: str) -> bool:
         match = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", parquet_type)
         return match is not None and int(match[2]) <= 4  # read as it is, not narrowed
     if expected == "BIGINT":
-        return parquet_type in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
+        return parquet_type in _INTEGERS
     if column.kind is Kind.BOOL:
         return parquet_type in ("BOOLEAN", "VARCHAR")
     return parquet_type == "VARCHAR"
@@ -151,6 +156,7 @@ class DuckDBEngine(SqlEngine):
             config["memory_limit"] = memory_limit
         self.con = duckdb.connect(config=config)
         self._typed_parquet: dict[Path | None, bool] = {}
+        self._two_rows: bool | None = None  # `insurance_two_rows_may_exist()`
         self._described: dict[Path | None, dict[str, str]] = {}
         self.con.execute("SET enable_progress_bar = false")  # the CLI reports progress itself
 
@@ -213,11 +219,49 @@ class DuckDBEngine(SqlEngine):
             return frozenset()
         scan = pl.scan_parquet(_parquet_files(source), hive_partitioning=False)
         # Empty values are the SQL's to report (`all` skips them).
-        matches = scan.select(
+        checks = [
             pl.col(name).str.contains(str(pattern(source.spec.column(name)))).all()
             for name in names
-        ).collect()
-        return frozenset(name for name, matched in matches.row(0, named=True).items() if matched)
+        ]
+        two_rows = self._insurance_two_rows(source, types)
+        if two_rows is not None:
+            checks.append(two_rows.alias(_TWO_ROWS))
+        found = scan.select(checks).collect().row(0, named=True)
+        if two_rows is not None:
+            self._two_rows = bool(found.pop(_TWO_ROWS))
+        return frozenset(name for name, matched in found.items() if matched)
+
+    def _insurance_two_rows(self, source: SourceFile, types: dict[str, str]) -> pl.Expr | None:
+        """Polars: whether an ID number not enrolled in D's year has two rows for that year in
+        the insurance file (`dataset.INSURANCE_TWO_ROWS`, whose query then names it), if D is
+        known and the file's year and enrolled columns are typed (None: the check runs)."""
+        if (
+            source.spec.name != "feeds/insurance"
+            or self._at is None
+            or types.get("year") not in _INTEGERS
+            or "enrolled" not in source.booleans
+        ):
+            return None
+        pid, year = pl.col("id_number"), pl.col("year") == self._at.d_year
+        not_enrolled = pid.filter(year & ~pl.col("enrolled"))
+        # The frame's ID numbers: an empty one is NULL, and NULL is no one's.
+        not_enrolled = not_enrolled.filter(not_enrolled != "")
+        # The year's rows of these people outnumber them if and only if one has two.
+        return pid.filter(year).is_in(not_enrolled.implode()).sum() > not_enrolled.n_unique()
+
+    def insurance_two_rows_may_exist(self) -> bool | None:
+        return self._two_rows
+
+    def load(
+        self,
+        files: dict[str, SourceFile],
+        *,
+        region_prefix: str = "",
+        open_cases: dict[str, bool] | None = None,
+        at: Window | None = None,
+    ) -> None:
+        self._two_rows = None  # found out again for this frame
+        super().load(files, region_prefix=region_prefix, open_cases=open_cases, at=at)
 
     def latest_by_group(self) -> bool:
         # One GROUP BY costs about a fifth of the window over every record (1.9 M employment
