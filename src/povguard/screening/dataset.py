@@ -311,6 +311,15 @@ def _twice_on_one_date_query(table: str) -> str:
 # The integrity check that a person not enrolled in D's year has no other row for that year.
 INSURANCE_TWO_ROWS = "feeds/insurance: ID number {0} has two rows for year {1}"
 
+# The file columns of the frame columns that the `Repeats` prechecks read.
+_FILE_COLUMNS = {
+    "pid": "id_number",
+    "hh": "household_id",
+    "village": "village_code",
+    "day": "date",
+    "rid": "record_id",
+}
+
 # Integrity problems that make the rules ill-defined: the first offending row of each is reported
 # (queries may use the constants of the screening date, `window.Window.constants()`).
 INTEGRITY: dict[str, str] = {
@@ -379,6 +388,11 @@ class Repeats:
 
     table: str
     column: str
+    # The file whose rows the table's are (all of them, or some) and its columns holding the
+    # values of `column`, one each, equal exactly where these are: an engine may answer from
+    # them as it reads the file (empty: unknown).
+    file: str = ""
+    file_columns: tuple[str, ...] = ()
 
     def sql(self) -> str:
         """SQL returning a row if so: equal values have equal hashes, and grouping integers
@@ -399,8 +413,13 @@ class InsuranceTwoRows:
 # query may find one (it never misses an offending row); the check's query then names it. Checks
 # sharing a precheck run it once.
 INTEGRITY_PRECHECK: dict[str, str | Repeats | InsuranceTwoRows] = {
-    "households: household_id {0} appears twice": Repeats("hh", "hh"),
-    "members: ID number {0} appears in two member rows ({1}, {2})": Repeats("mem", "pid"),
+    # (The household rows of the region, of all the file's.)
+    "households: household_id {0} appears twice": Repeats(
+        "hh", "hh", "households", ("household_id",)
+    ),
+    "members: ID number {0} appears in two member rows ({1}, {2})": Repeats(
+        "mem", "pid", "members", ("id_number",)
+    ),
     # The window sort of the check runs only when some household's periods may overlap.
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
         _PERIODS_PRECHECK
@@ -412,7 +431,10 @@ INTEGRITY_PRECHECK: dict[str, str | Repeats | InsuranceTwoRows] = {
     # run).
     **{
         _twice_on_one_date(table): Repeats(
-            own_rows(table), ", ".join((*_LATEST_KEYS[table][1], "day", "rid"))
+            own_rows(table),
+            ", ".join(columns := (*_LATEST_KEYS[table][1], "day", "rid")),
+            SOURCE_OF[table],
+            tuple(_FILE_COLUMNS[column] for column in columns),
         )
         for table in _LATEST_KEYS
     },
