@@ -269,3 +269,16 @@ def test_the_insurance_two_rows_precheck_agrees_with_the_check(
         assert precheck is found
     finally:
         engine.close()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=40), st.integers(0, 63))
+def test_repeated_hashes_are_found(values: list[int], shift: int) -> None:
+    import numpy as np
+
+    from povguard.screening.engines.duckdb import _repeat
+
+    # Values alike in their top bits (shifted up) or spread over all 64 bits
+    for hashes in (values, [((v % 8) << shift) % 2**64 for v in values]):
+        array = np.array(hashes, dtype=np.uint64)
+        assert _repeat(array) == (len(set(hashes)) < len(hashes))

@@ -40,9 +40,16 @@ _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
 
 
 def _repeat(hashes: np.ndarray) -> bool:
-    """Whether a value appears twice among `hashes`."""
-    hashes.sort()
-    return bool((hashes[1:] == hashes[:-1]).any())
+    """Whether a value appears twice among `hashes` (unsigned 64-bit integers): only those
+    whose top bits some other shares are sorted (about a fifth of them; sorting all cost a
+    third more at 3.6 M)."""
+    if len(hashes) < 2:
+        return False
+    bits = min(int(len(hashes) - 1).bit_length() + 2, 26)
+    buckets = (hashes >> np.uint64(64 - bits)).astype(np.intp)
+    shared = hashes[np.bincount(buckets, minlength=1 << bits)[buckets] > 1]
+    shared.sort()
+    return bool((shared[1:] == shared[:-1]).any())
 
 
 def _parquet_files(source: SourceFile) -> str:
@@ -244,7 +251,7 @@ class DuckDBEngine(SqlEngine):
         ]
         scanned = scan.select(*checks, *hashes).collect()
         for i, precheck in enumerate(repeats):
-            self._repeats[precheck] = _repeat(scanned[f"_hash{i}"].to_numpy(writable=True))
+            self._repeats[precheck] = _repeat(scanned[f"_hash{i}"].to_numpy())
         found = scanned.drop(f"_hash{i}" for i in range(len(repeats))).row(0, named=True)
         if two_rows is not None:
             self._two_rows = bool(found.pop(_TWO_ROWS))
