@@ -4,16 +4,24 @@ the problem: they never miss what the check would report."""
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 
+import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from povguard.interchange.spec import FILES
 from povguard.screening.compiler import fact_with_columns
 from povguard.screening.dataset import (
+    INSURANCE_TWO_ROWS,
     INTEGRITY,
     INTEGRITY_PRECHECK,
     WITH_FACTS,
+    InsuranceTwoRows,
     Repeats,
+    SourceFile,
     latest_at_d,
     latest_at_d_select,
     own_select,
@@ -226,3 +234,51 @@ def test_the_latest_records_at_d_are_those_of_the_window(
         assert kept[0] == kept[1]
     finally:
         engine.close()
+
+
+INSURED = st.tuples(
+    st.sampled_from(["110105194912310025", "11010519491231002X", "120105194912310025", ""]),
+    st.sampled_from([2023, 2024]),
+    st.sampled_from([True, False, None]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(INSURED, max_size=6))
+def test_the_insurance_two_rows_precheck_agrees_with_the_check(
+    rows: list[tuple[str, int, bool | None]],
+) -> None:
+    assert isinstance(INTEGRITY_PRECHECK[INSURANCE_TWO_ROWS], InsuranceTwoRows)
+    window = Window(dt.date(2024, 7, 15))
+    schema = {"id_number": pl.String, "year": pl.Int64, "enrolled": pl.Boolean}
+    engine = DuckDBEngine(threads=1)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "insurance.parquet"
+            pl.DataFrame(rows, schema=schema, orient="row").write_parquet(path)
+            source = SourceFile(FILES["feeds/insurance"], path, tuple(schema))
+            source = replace(source, booleans=engine.booleans(source))
+            engine._at = window  # as `load()` sets it
+            engine.matching_pattern(source)  # the scan of the ID numbers answers the precheck
+        precheck = engine.insurance_two_rows_may_exist()
+        # The frame table, whose empty ID numbers are NULL
+        types = {"pid": "VARCHAR", "year": "BIGINT", "enrolled": "BOOLEAN"}
+        frame = [(pid or None, year, enrolled) for pid, year, enrolled in rows]
+        engine.register_table("f_insurance_rows", types, frame)
+        found = bool(engine.rows(INTEGRITY[INSURANCE_TWO_ROWS].format(**window.constants())))
+        assert precheck is found
+    finally:
+        engine.close()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=40), st.integers(0, 63))
+def test_repeated_hashes_are_found(values: list[int], shift: int) -> None:
+    import numpy as np
+
+    from povguard.screening.engines.duckdb import _repeat
+
+    # Values alike in their top bits (shifted up) or spread over all 64 bits
+    for hashes in (values, [((v % 8) << shift) % 2**64 for v in values]):
+        array = np.array(hashes, dtype=np.uint64)
+        assert _repeat(array) == (len(set(hashes)) < len(hashes))

@@ -7,11 +7,13 @@ pc_income fraction (`pc_num` / `pc_den`, cents) and every evidence column.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
 
+from povguard.screening.dataset import plain_view
 from povguard.screening.rules import CATEGORY, FACTS, KNOWN_INCOME, RULES, ColumnKind, Fact
 from povguard.screening.window import Window
 
@@ -124,9 +126,23 @@ def fact_with_columns(name: str, window: Window, columns: dict[str, str]) -> str
     return query.select(*(f"{sql} AS {column}" for column, sql in columns.items())).sql("duckdb")
 
 
+def _reading_plain(fact: Fact, plain: frozenset[str]) -> str:
+    """The fact's SQL reading `dataset.plain_view()` of the `plain` tables if it does not look
+    for their latest records (`next_day`)."""
+    if "next_day" in fact.sql:
+        return fact.sql
+    sql = fact.sql
+    for table in plain:
+        sql = re.sub(rf"\bFROM {table}\b", f"FROM {plain_view(table)}", sql)
+    return sql
+
+
 @lru_cache(maxsize=8)
-def _template(stored: bool, precomputed: frozenset[str]) -> str:
-    facts = [f"x_{fact.name} AS ({fact.sql})" for fact in _computed(stored, precomputed)]
+def _template(stored: bool, precomputed: frozenset[str], plain: frozenset[str]) -> str:
+    facts = [
+        f"x_{fact.name} AS ({_reading_plain(fact, plain)})"
+        for fact in _computed(stored, precomputed)
+    ]
     any_rule = " OR ".join(rule.code.lower() for rule in RULES)
     projection = []
     for column in output_columns():
@@ -155,11 +171,13 @@ def compile_screening(
     *,
     stored: bool = False,
     precomputed: frozenset[str] = frozenset(),
+    plain: frozenset[str] = frozenset(),
 ) -> str:
     """The screening query for date D in `dialect` (written once, transpiled by sqlglot);
     `stored`: over a stored frame, whose household table holds the static facts;
-    `precomputed`: facts already computed at D, held by tables `x_<fact>`."""
-    sql = _template(stored, precomputed).format(**window.constants())
+    `precomputed`: facts already computed at D, held by tables `x_<fact>`; `plain`: feeds
+    having a `dataset.plain_view()`, which the facts not needing their `next_day` read."""
+    sql = _template(stored, precomputed, plain).format(**window.constants())
     if dialect == "duckdb":
         return sql
     return sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=False)[0]

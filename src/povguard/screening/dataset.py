@@ -208,13 +208,18 @@ def own_select(table: str, region_prefix: str = "", *, at_d: bool = False) -> st
     return f"SELECT {columns}, t._bad FROM {source.replace('{region}', region_prefix)}"
 
 
-def with_member(table: str, rows: str, *, at_d: bool = False) -> str:
+def with_member(table: str, rows: str, *, at_d: bool = False, plain: bool = False) -> str:
     """SELECT of person-keyed frame table `table` from `rows` (its own columns): each row with
     the in-household member whose ID number it carries, if any; `at_d`: `rows` lack the
-    `next_day` of a feed of `AT_D`, found here from table `latest_at_d(table)`."""
-    own = ", ".join(f"t.{column}" for column in FRAME[table] if column not in PERSON)
+    `next_day` of a feed of `AT_D`, found here from table `latest_at_d(table)`; `plain`: but
+    without `next_day` (the view `plain_view(table)`)."""
+    own = ", ".join(
+        f"t.{column}"
+        for column in FRAME[table]
+        if column not in PERSON and not (plain and column == "next_day")
+    )
     latest = ""
-    if at_d and table in AT_D:
+    if at_d and table in AT_D and not plain:
         key = AT_D[table][1]
         # NULL for the latest record at D; the record's own day (not after D) for the other
         # records up to D, which `LATEST_AT_D` then leaves out like those after D.
@@ -237,6 +242,13 @@ AT_D: dict[str, tuple[str, str]] = {
     "f_education": ("id_number", "pid"),
     "f_employment": ("id_number", "pid"),
 }
+
+
+def plain_view(table: str) -> str:
+    """The view of a feed of `AT_D` loaded at D without `next_day`: the rules that do not look
+    for its latest records read it, sparing the join with `latest_at_d(table)` (DuckDB keeps a
+    LEFT JOIN whose columns are unused)."""
+    return f"{table}_plain"
 
 
 def latest_at_d(table: str) -> str:
@@ -296,6 +308,18 @@ def _twice_on_one_date_query(table: str) -> str:
     )
 
 
+# The integrity check that a person not enrolled in D's year has no other row for that year.
+INSURANCE_TWO_ROWS = "feeds/insurance: ID number {0} has two rows for year {1}"
+
+# The file columns of the frame columns that the `Repeats` prechecks read.
+_FILE_COLUMNS = {
+    "pid": "id_number",
+    "hh": "household_id",
+    "village": "village_code",
+    "day": "date",
+    "rid": "record_id",
+}
+
 # Integrity problems that make the rules ill-defined: the first offending row of each is reported
 # (queries may use the constants of the screening date, `window.Window.constants()`).
 INTEGRITY: dict[str, str] = {
@@ -318,7 +342,7 @@ INTEGRITY: dict[str, str] = {
     # A person's two rows for D's year, one saying "not enrolled": R09 would follow that one
     # and ignore the other (the file's key is ID number and year; only these change a clue,
     # and the few people not enrolled are looked up rather than every row grouped).
-    "feeds/insurance: ID number {0} has two rows for year {1}": (
+    INSURANCE_TWO_ROWS: (
         "SELECT pid, year FROM f_insurance_rows WHERE year = {d_year} AND pid IN"
         " (SELECT pid FROM f_insurance_rows WHERE year = {d_year} AND NOT enrolled)"
         " GROUP BY pid, year HAVING count(*) > 1 ORDER BY pid LIMIT 1"
@@ -364,6 +388,11 @@ class Repeats:
 
     table: str
     column: str
+    # The file whose rows the table's are (all of them, or some) and its columns holding the
+    # values of `column`, one each, equal exactly where these are: an engine may answer from
+    # them as it reads the file (empty: unknown).
+    file: str = ""
+    file_columns: tuple[str, ...] = ()
 
     def sql(self) -> str:
         """SQL returning a row if so: equal values have equal hashes, and grouping integers
@@ -373,23 +402,39 @@ class Repeats:
         )
 
 
+@dataclass(frozen=True)
+class InsuranceTwoRows:
+    """A precheck of `INSURANCE_TWO_ROWS`: whether an engine may have found, while reading the
+    insurance file's ID numbers for other reasons, that someone not enrolled in D's year has
+    two rows for it (`SqlEngine.insurance_two_rows_may_exist`; the check runs if unknown)."""
+
+
 # For a check whose query is costly: a cheaper query that returns a row whenever the check's
 # query may find one (it never misses an offending row); the check's query then names it. Checks
 # sharing a precheck run it once.
-INTEGRITY_PRECHECK: dict[str, str | Repeats] = {
-    "households: household_id {0} appears twice": Repeats("hh", "hh"),
-    "members: ID number {0} appears in two member rows ({1}, {2})": Repeats("mem", "pid"),
+INTEGRITY_PRECHECK: dict[str, str | Repeats | InsuranceTwoRows] = {
+    # (The household rows of the region, of all the file's.)
+    "households: household_id {0} appears twice": Repeats(
+        "hh", "hh", "households", ("household_id",)
+    ),
+    "members: ID number {0} appears in two member rows ({1}, {2})": Repeats(
+        "mem", "pid", "members", ("id_number",)
+    ),
     # The window sort of the check runs only when some household's periods may overlap.
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
         _PERIODS_PRECHECK
     ),
     # A period ending before it starts is flagged by the same precheck.
     "income: household {0} has a period ending before it starts ({1})": _PERIODS_PRECHECK,
+    INSURANCE_TWO_ROWS: InsuranceTwoRows(),
     # Equal (key, date, record id) triples have equal hashes (a collision only makes the check
     # run).
     **{
         _twice_on_one_date(table): Repeats(
-            own_rows(table), ", ".join((*_LATEST_KEYS[table][1], "day", "rid"))
+            own_rows(table),
+            ", ".join(columns := (*_LATEST_KEYS[table][1], "day", "rid")),
+            SOURCE_OF[table],
+            tuple(_FILE_COLUMNS[column] for column in columns),
         )
         for table in _LATEST_KEYS
     },

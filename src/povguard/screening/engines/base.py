@@ -26,6 +26,7 @@ from povguard.screening.dataset import (
     SOURCE_OF,
     STREAMED,
     WITH_FACTS,
+    InsuranceTwoRows,
     Repeats,
     SourceFile,
     latest_at_d,
@@ -33,6 +34,7 @@ from povguard.screening.dataset import (
     own_rows,
     own_select,
     person_keyed,
+    plain_view,
     with_member,
 )
 from povguard.screening.frame import INPUT_TYPES
@@ -44,6 +46,10 @@ from povguard.screening.window import Window, month_label
 class SqlEngine(ABC):
     name = "sql"
     dialect = "duckdb"
+    # Set by `load()`: the date the frame is screened at, if known (`at`), and the feeds having
+    # a `dataset.plain_view()`.
+    _at: Window | None = None
+    _plain: frozenset[str] = frozenset()
 
     def sql(self, query: str) -> str:
         """`query` (DuckDB dialect) in this engine's dialect."""
@@ -136,6 +142,7 @@ class SqlEngine(ABC):
         object"; `at`: the frame is screened at this date only (not kept for other dates)."""
         if region_prefix and not region_prefix.isdigit():
             raise BadInput(f"not a region code prefix: {region_prefix!r}")
+        self._at, self._plain = at, frozenset()
         cases = sorted((open_cases or {}).items())
         self.register_table("open_cases", INPUT_TYPES["open_cases"], cases)
         files = dict(files)
@@ -163,6 +170,10 @@ class SqlEngine(ABC):
             if person_keyed(table):
                 # Joined to their member by the rules' filtered reads only.
                 self.view(table, self.sql(with_member(table, own_rows(table), at_d=at_d)))
+            if at_d and person_keyed(table):
+                query = with_member(table, own_rows(table), at_d=at_d, plain=True)
+                self.view(plain_view(table), self.sql(query))
+                self._plain |= {table}
             if table == "mem":
                 self.materialize(IN_HOUSEHOLD, self.sql(IN_HOUSEHOLD_SELECT))
         self._raise_on_bad_rows(files)
@@ -192,7 +203,8 @@ class SqlEngine(ABC):
         on the way (`dataset.WITH_FACTS`), held by tables `x_<fact>`."""
         for fact, columns in WITH_FACTS.items():
             self.materialize(f"x_{fact}", self.sql(fact_with_columns(fact, window, columns)))
-        may_find: dict[str | Repeats, bool] = {}  # precheck → whether it found something
+        # precheck → whether it found something
+        may_find: dict[str | Repeats | InsuranceTwoRows, bool] = {}
         for message, query in INTEGRITY.items():
             precheck = INTEGRITY_PRECHECK.get(message)
             if precheck is not None and precheck not in may_find:
@@ -208,10 +220,17 @@ class SqlEngine(ABC):
                 raise BadInput(message.format(*values))
         return frozenset(WITH_FACTS)
 
-    def _may_find(self, precheck: str | Repeats) -> bool:
+    def _may_find(self, precheck: str | Repeats | InsuranceTwoRows) -> bool:
         if isinstance(precheck, Repeats):
             return self.may_repeat(precheck)
+        if isinstance(precheck, InsuranceTwoRows):
+            return self.insurance_two_rows_may_exist() is not False
         return bool(self.rows(self.sql(precheck)))
+
+    def insurance_two_rows_may_exist(self) -> bool | None:
+        """Whether someone not enrolled in D's year has two rows for it in the insurance file,
+        if found out while loading (None: unknown)."""
+        return None
 
     def may_repeat(self, precheck: Repeats) -> bool:
         """Whether some value of the precheck's column may appear twice (never False if one
@@ -239,5 +258,7 @@ class SqlEngine(ABC):
             raise BadInput(f"no policy parameters for province {sorted(missing)[0]}")
         self.register_table("params", INPUT_TYPES["params"], [tuple(row) for row in params])
         computed = frozenset() if stored_frame else self.check_integrity(window)
-        query = compile_screening(window, stored=stored_frame, precomputed=computed)
+        query = compile_screening(
+            window, stored=stored_frame, precomputed=computed, plain=self._plain
+        )
         return self.arrow(self.sql(query))
