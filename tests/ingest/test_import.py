@@ -480,3 +480,35 @@ def test_cause_codes_may_have_blanks_around_them_but_must_be_known(tmp_path: Pat
     check_values(table)
     found = pl.concat(table.errors).select("line", "reason").rows()
     assert found == [(4, "unknown cause code")]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_registry_files_staged_while_the_others_are_validated_store_the_same_rows(
+    database_url: str, lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: registry files written to staging databases during validation are stored as
+    the statements store them; a refused import removes its staging files and stores nothing."""
+    import tempfile
+
+    from povguard.ingest import bulk
+
+    statements = f"sqlite:///{tmp_path / 'statements.sqlite3'}"
+    import_dataset(DATASET, lake=tmp_path / "lake-statements", database_url=statements)
+    monkeypatch.setattr(bulk, "SQLITE_STAGE_ROWS", 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    staged: list[str] = []
+    stage = bulk.stage
+    monkeypatch.setattr(bulk, "stage", lambda *a: staged.append(a[0].__tablename__) or stage(*a))
+    import_dataset(DATASET, lake=lake, database_url=database_url)
+    assert staged == ["regions", "households", "members"]
+    assert _db_state(database_url) == _db_state(statements)
+    assert list((tmp_path / "tmp").iterdir()) == []
+    data = _copy(tmp_path)
+    _edit(data / "feeds" / "medical.csv", 2, 0, "")  # a bad row in a file read after them
+    before = _db_state(database_url)
+    with pytest.raises(ImportRejected):
+        import_dataset(data, lake=lake, database_url=database_url)
+    assert staged[3:] == ["regions", "households", "members"]
+    assert _db_state(database_url) == before
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -26,6 +26,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from itertools import chain, count
 from pathlib import Path
 from typing import Any
@@ -56,21 +57,49 @@ SQLITE_LARGE_LOAD_CACHE = -2000
 SQLITE_SMALL_LOAD_CACHE = -262144
 
 
-def upsert(session: Session, model: Any, frame: pl.DataFrame, key: str) -> None:
-    """Insert `frame`'s rows into `model`'s table, replacing the rows whose `key` exists."""
+@dataclass(frozen=True)
+class Staged:
+    """Rows written to a staging database file by `stage`, for `upsert` to copy (SQLite)."""
+
+    folder: str  # holds the file alone; removed after the copy
+    path: str
+    rows: int
+
+
+def upsert(
+    session: Session, model: Any, frame: pl.DataFrame, key: str, staged: Staged | None = None
+) -> None:
+    """Insert `frame`'s rows into `model`'s table, replacing the rows whose `key` exists
+    (on SQLite, copied from `staged` if given: `frame`'s rows written by `stage`)."""
     if frame.is_empty():
         return
     table: sa.Table = model.__table__
-    columns = [c.name for c in table.columns if c.name in frame.columns]
-    frame = frame.select(columns)
+    frame = _own_columns(table, frame)
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "postgresql":
         _copy_upsert(connection, table.name, frame, key)
     elif dialect == "sqlite":
-        _sqlite_upsert(connection, table.name, frame, key)
+        if staged is not None and staged.rows != frame.height:
+            raise ValueError(f"{table.name}: the staged rows are not the frame's")
+        _sqlite_upsert(connection, table.name, frame, key, staged)
     else:  # another database: SQLAlchemy's executemany
         connection.execute(sa.insert(table), frame.to_dicts())
+
+
+def stage(model: Any, frame: pl.DataFrame, parent: Path | None = None) -> Staged | None:
+    """Write `frame`'s rows, as `upsert` stores them into `model`'s SQLite table, to a staging
+    database file in a new folder under `parent` (the temporary folder if None): done before
+    the import's transaction, beside other work, it spares `upsert` that time. None for fewer
+    than `SQLITE_STAGE_ROWS` rows (they are inserted with statements)."""
+    if frame.height < SQLITE_STAGE_ROWS:
+        return None
+    table: sa.Table = model.__table__
+    return _write_stage(table.name, _sqlite_values(_own_columns(table, frame)), parent)
+
+
+def _own_columns(table: sa.Table, frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select([c.name for c in table.columns if c.name in frame.columns])
 
 
 def _assignments(columns: list[str], key: str) -> str:
@@ -167,7 +196,9 @@ def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(converted)
 
 
-def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, key: str) -> None:
+def _sqlite_upsert(
+    connection: sa.Connection, name: str, frame: pl.DataFrame, key: str, staged: Staged | None
+) -> None:
     columns = list(frame.columns)
     names = ", ".join(f'"{c}"' for c in columns)
     insert = f'INSERT INTO "{name}" ({names})'
@@ -182,13 +213,14 @@ def _sqlite_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, ke
         with _page_cache(cursor, SQLITE_LARGE_LOAD_CACHE if large else SQLITE_SMALL_LOAD_CACHE):
             rebuilt = _drop_secondary_indexes(cursor, name) if large else []
             upsert = f' ON CONFLICT ("{key}") DO UPDATE SET {_assignments(columns, key)}'
-            conflict, values = upsert if stored else "", _sqlite_values(frame)
-            if values.height >= SQLITE_STAGE_ROWS and _attached(cursor) < SQLITE_MAX_ATTACHED:
-                staged = f'{_stage(connection, name, values)}."{name}"'
+            conflict = upsert if stored else ""
+            if frame.height >= SQLITE_STAGE_ROWS and _attached(cursor) < SQLITE_MAX_ATTACHED:
+                staged = staged or _write_stage(name, _sqlite_values(frame))
+                source = f'{_attach(connection, staged)}."{name}"'
                 # `WHERE true`: without it SQLite would read `ON CONFLICT` as a join's `ON`
-                cursor.execute(f"{insert} SELECT {names} FROM {staged} WHERE true{conflict}")
+                cursor.execute(f"{insert} SELECT {names} FROM {source} WHERE true{conflict}")
             else:
-                _sqlite_insert(cursor, insert, conflict, values)
+                _sqlite_insert(cursor, insert, conflict, _sqlite_values(frame))
             for create in rebuilt:
                 cursor.execute(create)
     finally:
@@ -231,14 +263,12 @@ def _attached(cursor: Any) -> int:
     return len(set(names) - {"main", "temp"})
 
 
-def _stage(connection: sa.Connection, name: str, frame: pl.DataFrame) -> str:
-    """Write `frame` to table `name` of a new staging database (a temporary file) and attach
-    it to `connection`; returns its schema name. SQLite refuses to detach a database that an
-    open transaction has read, so it stays attached until the connection goes back to the
-    pool, where it is detached and its file removed."""
+def _write_stage(name: str, frame: pl.DataFrame, parent: Path | None = None) -> Staged:
+    """Write `frame` (values in their stored forms) to table `name` of a new staging database,
+    in a new folder under `parent` (the temporary folder if None), with the ADBC driver."""
     import adbc_driver_sqlite.dbapi as adbc  # its shared library loads only for large loads
 
-    folder = tempfile.mkdtemp(prefix="povguard-stage-")
+    folder = tempfile.mkdtemp(prefix="povguard-stage-", dir=parent)
     try:
         path = str(Path(folder) / "stage.sqlite3")
         with adbc.connect(path, autocommit=True) as staging, staging.cursor() as cursor:
@@ -246,15 +276,26 @@ def _stage(connection: sa.Connection, name: str, frame: pl.DataFrame) -> str:
                 cursor.execute(f"PRAGMA {pragma}")
                 cursor.fetchall()
             cursor.adbc_ingest(name, frame.to_arrow(), mode="create")
-        schema = f"povguard_stage_{next(_stage_names)}"
-        _driver(connection).execute(f"ATTACH DATABASE ? AS {schema}", (path,))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Staged(folder, path, frame.height)
+
+
+def _attach(connection: sa.Connection, staged: Staged) -> str:
+    """Attach the staging database to `connection`; returns its schema name. SQLite refuses
+    to detach a database that an open transaction has read, so it stays attached until the
+    connection goes back to the pool, where it is detached and its folder removed."""
+    schema = f"povguard_stage_{next(_stage_names)}"
+    try:
+        _driver(connection).execute(f"ATTACH DATABASE ? AS {schema}", (staged.path,))
+    except BaseException:
+        shutil.rmtree(staged.folder, ignore_errors=True)
         raise
     info = connection.info
     if STAGED not in info:
         when_returned(connection, lambda dbapi_connection: _unstage(dbapi_connection, info))
-    info.setdefault(STAGED, []).append((schema, folder))
+    info.setdefault(STAGED, []).append((schema, staged.folder))
     return schema
 
 

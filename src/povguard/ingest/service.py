@@ -8,7 +8,7 @@ snapshot for screening. Either everything lands or nothing does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from povguard.audit import service as audit
 from povguard.auth.principal import SYSTEM, Principal, Role
+from povguard.config import get_settings
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
@@ -79,10 +80,14 @@ class ImportReport:
 
 
 def _read(
-    folder: Path, spill: TypedFiles | None, progress: Progress | None = None
+    folder: Path,
+    spill: TypedFiles | None,
+    progress: Progress | None = None,
+    on_spilled: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Table], list[pl.DataFrame]]:
     """Every file read and checked on its own (values, duplicate keys), one at a time. A file
-    without bad rows goes to `spill` typed; the tables keep the `CROSS_CHECKED` columns only."""
+    without bad rows goes to `spill` typed (then `on_spilled(name)`); the tables keep the
+    `CROSS_CHECKED` columns only."""
     if not folder.is_dir():
         raise BadInput(f"{folder}: not a dataset folder")
     found = locate_files(folder)
@@ -97,6 +102,8 @@ def _read(
             check_duplicates(result, result.spec.key)
             if spill is not None and not result.errors:
                 spill.put(name, typed(result.spec, result.frame))
+                if on_spilled is not None:
+                    on_spilled(name)
             result.keep_as_text(CROSS_CHECKED)
             tables[name] = result
         else:
@@ -293,11 +300,12 @@ def _validate(
     scope_prefix: str,
     progress: Progress | None,
     feeds_only: bool = False,
+    on_spilled: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Table], dict[str, pl.DataFrame]]:
     """`validate`, also returning the stored registry it checked against; the typed files go
-    to `spill` (none: check only). With `feeds_only` (a department data clerk), any file but a
-    department feed is refused."""
-    tables, unreadable = _read(folder, spill, progress)
+    to `spill` (none: check only; `on_spilled` is told each one). With `feeds_only` (a
+    department data clerk), any file but a department feed is refused."""
+    tables, unreadable = _read(folder, spill, progress, on_spilled)
     unreadable.extend(_policy_problems(folder, scope_prefix))
     if feeds_only:
         unreadable.extend(
@@ -344,8 +352,10 @@ def _store_registry(
     spill: TypedFiles,
     actor: Principal,
     progress: Progress | None = None,
+    stager: _RegistryStager | None = None,
 ) -> None:
-    """The registry files present, parents first, one at a time."""
+    """The registry files present, parents first, one at a time (SQLite: copied from their
+    staging databases where `stager` wrote them)."""
     names = [name for name in REGISTRY_MODELS if name in validated.rows]
     if progress is not None:
         progress("store", "", 0, len(names))
@@ -358,9 +368,39 @@ def _store_registry(
             region_of = _regions_of(replacing, key, validated.households)
             changes.record_changes(session, actor, name, model, replacing, key, stored_keys,
                                    region_of)  # fmt: skip
-        bulk.upsert(session, model, frame, key)
+        staged = stager.staged(name) if stager is not None else None
+        bulk.upsert(session, model, frame, key, staged)
         if progress is not None:
             progress("store", name, done, len(names))
+
+
+class _RegistryStager:
+    """Writes each registry file to an SQLite staging database (`bulk.stage`) in a background
+    thread as soon as it is validated, while the other files are: storing it then only copies
+    it. Nothing is staged for another database. Staging folders live in the typed files'
+    folder, removed with it if an import stops before copying them."""
+
+    def __init__(self, database_url: str | None, spill: TypedFiles) -> None:
+        url = database_url or get_settings().database_url
+        self.sqlite = sa.engine.make_url(url).get_backend_name() == "sqlite"
+        self.spill = spill
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-stage")
+        self.futures: dict[str, Future[bulk.Staged | None]] = {}
+
+    def submit(self, name: str) -> None:
+        if self.sqlite and name in REGISTRY_MODELS:
+            self.futures[name] = self.pool.submit(self._stage, name)
+
+    def _stage(self, name: str) -> bulk.Staged | None:
+        model, key = REGISTRY_MODELS[name]
+        return bulk.stage(model, _registry_frame(self.spill, name, key), self.spill.folder)
+
+    def staged(self, name: str) -> bulk.Staged | None:
+        future = self.futures.get(name)
+        return future.result() if future is not None else None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _regions_of(frame: pl.DataFrame, key: str, villages: pl.DataFrame) -> dict[str, str]:
@@ -550,6 +590,7 @@ def _load(
     actor: Principal,
     batch_id: str,
     progress: Progress | None,
+    stager: _RegistryStager,
 ) -> ImportReport:
     report = ImportReport(rows=dict(validated.rows))
     lake.mkdir(parents=True, exist_ok=True)
@@ -561,7 +602,7 @@ def _load(
             # after both have succeeded.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 staged = pool.submit(_stage_lake, change, validated, spill, report, progress)
-                _store_registry(session, validated, spill, actor, progress)
+                _store_registry(session, validated, spill, actor, progress, stager)
                 staged.result()
             _stage_policy(change, folder)
             audit.record(
@@ -596,11 +637,13 @@ def _validated(
     lake: Path,
     actor: Principal,
     progress: Progress | None,
+    stager: _RegistryStager | None = None,
 ) -> Validated:
     """`_validate`, keeping only what loading needs: the checked columns of every file are
-    freed before the typed files are read back."""
+    freed before the typed files are read back; `stager` stages the registry files."""
+    on_spilled = stager.submit if stager is not None else None
     tables, stored = _validate_as(actor, folder, spill, database_url=database_url, lake=lake,
-                                  progress=progress)  # fmt: skip
+                                  progress=progress, on_spilled=on_spilled)  # fmt: skip
     households, people = _maps(tables, stored)
     return Validated(_rows(tables), households, people, stored)
 
@@ -613,11 +656,12 @@ def _validate_as(
     database_url: str | None,
     lake: Path,
     progress: Progress | None,
+    on_spilled: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Table], dict[str, pl.DataFrame]]:
     """`_validate` within what `actor` may import (its region; a clerk: feeds only)."""
     return _validate(folder, spill, database_url=database_url, lake=lake,
                      scope_prefix=actor.scope_prefix, progress=progress,
-                     feeds_only=actor.role is Role.CLERK)  # fmt: skip
+                     feeds_only=actor.role is Role.CLERK, on_spilled=on_spilled)  # fmt: skip
 
 
 def _rows(tables: dict[str, Table]) -> dict[str, int]:
@@ -664,12 +708,17 @@ def import_dataset(
             return _check_only(folder, lake=lake, database_url=database_url, actor=actor,
                                batch_id=batch_id, progress=progress)  # fmt: skip
         with typed_files() as spill:
-            validated = _validated(folder, spill, database_url=database_url, lake=lake,
-                                   actor=actor, progress=progress)  # fmt: skip
-            batches.update(database_url, batch_id, status="loading", progress=0.0,
-                           rows=validated.rows)  # fmt: skip
-            return _load(folder, validated, spill, lake=lake, database_url=database_url,
-                         actor=actor, batch_id=batch_id, progress=progress)  # fmt: skip
+            stager = _RegistryStager(database_url, spill)
+            try:
+                validated = _validated(folder, spill, database_url=database_url, lake=lake,
+                                       actor=actor, progress=progress, stager=stager)  # fmt: skip
+                batches.update(database_url, batch_id, status="loading", progress=0.0,
+                               rows=validated.rows)  # fmt: skip
+                return _load(folder, validated, spill, lake=lake, database_url=database_url,
+                             actor=actor, batch_id=batch_id, progress=progress,
+                             stager=stager)  # fmt: skip
+            finally:
+                stager.close()
     except ImportRejected as exc:
         batches.update(database_url, batch_id, status="failed", message=str(exc),
                        errors_count=exc.errors.height, rows=exc.rows)  # fmt: skip
