@@ -19,7 +19,9 @@ from povguard.reports.models import ReportJob
 from povguard.reports.service import reports_dir
 from povguard.retention import service as retention
 
-NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+# The clock's time: `povguard cleanup` (test_cleanup_command) expires against it, so every
+# seeded time is relative to it (a fixed date made the 29-day-old rows old a day later).
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 OLD = NOW - dt.timedelta(days=31)
 YOUNG = NOW - dt.timedelta(days=29)
 KEPT = retention.Retention(upload_days=30, report_days=30)
