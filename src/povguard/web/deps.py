@@ -83,7 +83,11 @@ async def _end(session: Session, *, succeeded: bool) -> None:
     await anyio.to_thread.run_sync(ending, limiter=anyio.CapacityLimiter(1))
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# `scope="function"`: the unit of work ends (commits) before the response is sent. With the
+# default, FastAPI ran the code after `yield` once the response had gone: a browser following
+# a redirect after a POST (a new case → /cases/<id>) could ask for the row before its commit
+# and get a 404, as a browser test did on a loaded machine.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class Database:
