@@ -4,12 +4,12 @@ transaction (its session's connection), without a Python object per cell.
 PostgreSQL: `COPY` (CSV written by Polars) straight into an empty table, otherwise into a
 temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO UPDATE`. SQLite: values in
 the forms SQLAlchemy stores (ISO dates, 0/1 booleans), so ORM reads see exactly what an ORM
-write would have stored. Many rows are first written by the ADBC SQLite driver (Arrow columns
-bound in C) to a staging database file of their own, which the session's connection attaches
-and copies from with one `INSERT … SELECT` in its transaction; a few rows are inserted with
-`executemany` of plain `sqlite3`, 50 rows to a statement (`VALUES (…), (…), …`). A plain
-`INSERT` into an empty table; SQLite's small default page cache for a large load, a large one
-for a small load.
+write would have stored. From `SQLITE_STAGE_ROWS` rows on, they are first written by the ADBC
+SQLite driver (Arrow columns bound in C) to a staging database file of their own, which the
+session's connection attaches and copies from with one `INSERT … SELECT` in its transaction;
+fewer rows are inserted with `executemany` of plain `sqlite3`, 50 rows to a statement
+(`VALUES (…), (…), …`). A plain `INSERT` into an empty table; SQLite's small default page
+cache for a large load, a large one for a small load.
 
 A large load (more rows coming in than stored) builds secondary indexes (plain and unique)
 afterwards instead of row by row; on PostgreSQL it also re-adds the foreign keys and the
@@ -61,7 +61,7 @@ SQLITE_SMALL_LOAD_CACHE = -262144
 class Staged:
     """Rows written to a staging database file by `stage`, for `upsert` to copy (SQLite)."""
 
-    folder: str  # holds the file alone; removed after the copy
+    folder: str  # holds the file alone; removed when the connection that copied it is returned
     path: str
     rows: int
 
