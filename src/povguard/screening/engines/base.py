@@ -50,6 +50,8 @@ class SqlEngine(ABC):
     # a `dataset.plain_view()`.
     _at: Window | None = None
     _plain: frozenset[str] = frozenset()
+    # The loaded households per province (`households_by_province()`), counted once.
+    _by_province: dict[str, int] | None = None
 
     def sql(self, query: str) -> str:
         """`query` (DuckDB dialect) in this engine's dialect."""
@@ -242,11 +244,18 @@ class SqlEngine(ABC):
         """The frame tables, in the order they are built."""
         return list(NORMALISE)
 
+    def households_by_province(self) -> dict[str, int]:
+        """The loaded households per province code (one pass over `hh`, once loaded)."""
+        if self._by_province is None:
+            query = self.sql("SELECT prov, count(*) FROM hh GROUP BY prov")
+            self._by_province = {str(prov): int(n) for prov, n in self.rows(query)}
+        return self._by_province
+
     def household_count(self) -> int:
-        return int(self.rows(self.sql("SELECT count(*) FROM hh"))[0][0])
+        return sum(self.households_by_province().values())
 
     def provinces(self) -> list[str]:
-        return sorted(str(row[0]) for row in self.rows(self.sql("SELECT DISTINCT prov FROM hh")))
+        return sorted(self.households_by_province())
 
     def screen(
         self, window: Window, params: list[ParamRow], *, stored_frame: bool = False
