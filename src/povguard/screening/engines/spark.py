@@ -56,6 +56,10 @@ def _session(master: str | None) -> Any:
     return session
 
 
+# A column past the header's last one (`SparkEngine._read_csv`).
+_EXTRA = "_povguard_extra"
+
+
 class SparkEngine(SqlEngine):
     """Screens a dataset with Spark SQL."""
 
@@ -77,7 +81,6 @@ class SparkEngine(SqlEngine):
     def register_raw(self, source: SourceFile) -> None:
         from pyspark.errors import PySparkException
         from pyspark.sql import functions as F
-        from pyspark.sql.types import StringType, StructField, StructType
 
         path = str(source.path)
         if source.is_parquet:
@@ -86,11 +89,7 @@ class SparkEngine(SqlEngine):
             except PySparkException as exc:
                 raise BadInput(f"{path}: spark: {str(exc).splitlines()[0]}") from exc
         else:
-            schema = StructType([StructField(c, StringType()) for c in source.columns])
-            frame = self.spark.read.csv(
-                path, header=True, schema=schema, quote='"', escape='"', mode="FAILFAST",
-                encoding="UTF-8", nullValue="", emptyValue=None,
-            )  # fmt: skip
+            frame = self._read_csv(source)
             # A line of empty cells or blanks is skipped, as import skips it.
             value = (F.col(f"`{c}`").rlike(f"[^{BLANKS}]") for c in source.columns)
             frame = frame.where(reduce(operator.or_, value))
@@ -98,6 +97,30 @@ class SparkEngine(SqlEngine):
         frame = frame.select([_as_text(f"`{c}`", types[c]).alias(c) for c in source.columns])
         frame.createOrReplaceTempView(raw_view(source))
         self._views.append(raw_view(source))
+
+    def _read_csv(self, source: SourceFile) -> Any:
+        """The CSV file's columns as text, empty cells as NULL. PERMISSIVE mode: a line with
+        fewer values than the header reads as if its last values were empty, as DuckDB and
+        `povguard import` read it; a line with more is refused, as DuckDB refuses it (Spark
+        would drop the values past the last column): read with one more column, such a line
+        is one whose extra column holds a value."""
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        columns = [*source.columns, _EXTRA]
+        frame = self.spark.read.csv(
+            str(source.path), header=True, quote='"', escape='"', mode="PERMISSIVE",
+            encoding="UTF-8", nullValue="", emptyValue=None,
+            schema=StructType([StructField(c, StringType()) for c in columns]),
+        )  # fmt: skip
+        first = source.columns[0]
+        found = frame.where(F.col(_EXTRA).isNotNull()).select(f"`{first}`").limit(1).collect()
+        if found:
+            raise BadInput(
+                f"{source.path}: the line starting {found[0][0]!r} has more values than the"
+                f" header names columns ({len(source.columns)})"
+            )
+        return frame.drop(_EXTRA)
 
     def view(self, name: str, query: str) -> None:
         self._sql(query).createOrReplaceTempView(name)
