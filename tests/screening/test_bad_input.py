@@ -360,6 +360,15 @@ def test_a_line_without_its_last_empty_values_reads_as_if_they_were_there(
     validate(data, lake=tmp_path / "lake")  # import reads it too
 
 
+def test_a_file_cut_short_is_refused_naming_its_last_line(data: Path) -> None:
+    path = data / "income.csv"
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_text(text.rsplit(",", 1)[0], encoding="utf-8")  # the optional `source` lost
+    line = text.count("\n") + 1
+    with pytest.raises(BadInput, match=rf"income\.csv: line {line}: .* it looks cut short$"):
+        screen_folder(data, AS_OF)
+
+
 def test_an_unclosed_quote_names_its_line(data: Path) -> None:
     _edit(data / "feeds/medical.csv", _set(3, 2, '"2023-10-29'))
     with pytest.raises(BadInput, match=r"medical\.csv: line 3: a quoted value is never closed$"):

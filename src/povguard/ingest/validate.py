@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from povguard.core.errors import BadInput
-from povguard.interchange.csvlines import EXACT_FLOAT_INTEGERS, records
+from povguard.interchange.csvlines import EXACT_FLOAT_INTEGERS, cut_short, records
 from povguard.interchange.spec import FILES, Column, FileSpec, Kind
 
 ERROR_SCHEMA = {
@@ -96,10 +96,14 @@ def read_table(name: str, path: Path) -> Table | pl.DataFrame:
                                  ).lazy()  # fmt: skip
             # blanks around a name, as around a value (`screen --data` reads " date" as "date")
             source = source.rename({name: name.strip() for name in source.collect_schema()})
-        header_problem = _header_problem(spec, source.collect_schema().names())
+        header = source.collect_schema().names()
+        header_problem = _header_problem(spec, header)
         if header_problem:
             source.collect()  # a damaged file is reported unreadable rather than its header
             return one_error(path, 1, header_problem[0], "", header_problem[1])
+        cut = cut_short(path, len(header)) if path.suffix == ".csv" else None
+        if cut:
+            return one_error(path, cut[0], "", "", cut[1])
         # streaming: a Parquet file becomes text a slice at a time, never held whole twice
         is_csv = path.suffix == ".csv"
         cleaned = _cleaned(spec, source, 2 if is_csv else 1, clean, strip=is_csv)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from povguard.core.errors import BadInput
+from povguard.interchange.csvlines import cut_short
 from povguard.interchange.spec import FILES, FileSpec, Keyed
 from povguard.screening.frame import FRAME, PERSON
 
@@ -90,6 +91,9 @@ def locate(folder: Path) -> dict[str, SourceFile]:
         path = candidates[0]
         columns = _header(path)
         _check_columns(spec, path, columns)
+        cut = cut_short(path, len(columns)) if path.suffix == ".csv" else None
+        if cut:
+            raise BadInput(f"{path}: line {cut[0]}: {cut[1]}")
         found[name] = SourceFile(spec, path, columns)
     return found
 
