@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from povguard.interchange.spec import FILES
 from povguard.screening.compiler import fact_with_columns
 from povguard.screening.dataset import (
+    IN_HOUSEHOLD,
+    IN_HOUSEHOLD_SELECT,
     INSURANCE_TWO_ROWS,
     INTEGRITY,
     INTEGRITY_PRECHECK,
@@ -24,6 +26,7 @@ from povguard.screening.dataset import (
     SourceFile,
     latest_at_d,
     latest_at_d_select,
+    member_key,
     own_select,
     with_member,
 )
@@ -201,9 +204,13 @@ def test_the_same_date_precheck_agrees_with_the_check(records: list[tuple[str, i
         engine.close()
 
 
+# Two members' ID numbers (one ending in X) and someone else's.
+PEOPLE = ["110105194912310025", "11010519491231002X", "120105194912310025"]
+
+
 @settings(max_examples=80, deadline=None)
 @given(
-    st.lists(st.tuples(st.sampled_from(["P1", "P2"]), st.integers(0, 4), st.sampled_from("abc")),
+    st.lists(st.tuples(st.sampled_from(PEOPLE), st.integers(0, 4), st.sampled_from("abc")),
              max_size=8, unique=True),
     st.integers(-1, 5),
 )  # fmt: skip
@@ -216,9 +223,11 @@ def test_the_latest_records_at_d_are_those_of_the_window(
     try:
         typed = [(pid, day, rid, day, "enrolled", 0, False) for pid, day, rid in records]
         engine.register_table("t_feeds_education", EDUCATION_TYPES, typed)
-        engine.register_table("mem_in", {"pid": "VARCHAR", "hh": "VARCHAR", "mid": "VARCHAR",
-                                         "birth_ymd": "INTEGER", "labour": "VARCHAR"},
-                              [("P1", "H1", "M1", 20100101, "none")])  # fmt: skip
+        engine.register_table("mem", {"hh": "VARCHAR", "mid": "VARCHAR", "pid": "VARCHAR",
+                                      "birth_ymd": "INTEGER", "labour": "VARCHAR", "inh": "BOOLEAN"},
+                              [("H1", "M1", PEOPLE[0], 20100101, "none", True),
+                               ("H2", "M2", PEOPLE[1], 20100101, "none", True)])  # fmt: skip
+        engine.materialize(IN_HOUSEHOLD, IN_HOUSEHOLD_SELECT)
         latest = LATEST_AT_D.format(d_day=d_day)
         kept = []
         for at_d in (False, True):
@@ -232,6 +241,23 @@ def test_the_latest_records_at_d_are_those_of_the_window(
                 sorted(engine.rows(f"SELECT pid, rid, hh FROM feed{suffix} WHERE {latest}"))
             )
         assert kept[0] == kept[1]
+    finally:
+        engine.close()
+
+
+ID_NUMBERS = st.from_regex(r"\A[0-9]{17}[0-9X]\Z")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ID_NUMBERS, min_size=1, max_size=8))
+def test_the_member_key_is_one_to_one_on_id_numbers(ids: list[str]) -> None:
+    """Feeds join their members on `member_key()`: equal keys exactly for equal ID numbers."""
+    engine = DuckDBEngine(threads=1)
+    try:
+        engine.register_table("ids", {"pid": "VARCHAR"}, [(pid,) for pid in ids])
+        keys = dict(engine.rows(f"SELECT pid, {member_key('pid')} FROM ids"))
+        assert None not in keys.values()
+        assert len(set(keys.values())) == len(keys) == len(set(ids))
     finally:
         engine.close()
 
