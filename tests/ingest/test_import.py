@@ -500,8 +500,13 @@ def test_registry_files_staged_while_the_others_are_validated_store_the_same_row
     staged: list[str] = []
     stage = bulk.stage
     monkeypatch.setattr(bulk, "stage", lambda *a: staged.append(a[0].__tablename__) or stage(*a))
-    import_dataset(DATASET, lake=lake, database_url=database_url)
+    events: list[tuple[str, str, int, int]] = []
+    import_dataset(DATASET, lake=lake, database_url=database_url,
+                   progress=lambda *event: events.append(event))  # fmt: skip
     assert staged == ["regions", "households", "members"]
+    assert [(name, done) for phase, name, done, _total in events if phase == "stage"] == [
+        (name, done) for name in staged for done in (0, 1)
+    ]
     assert _db_state(database_url) == _db_state(statements)
     assert list((tmp_path / "tmp").iterdir()) == []
     data = _copy(tmp_path)

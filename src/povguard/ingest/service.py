@@ -48,7 +48,9 @@ CROSS_CHECKED = frozenset({
 })  # fmt: skip
 # (phase, file name, files done, files in all), called after each file. Phases: "validate"
 # (reading and checking), "load" (writing the lake), "store" (the registry into the database,
-# inside the import's transaction: a listener must not write to an SQLite database then)
+# inside the import's transaction: a listener must not write to an SQLite database then),
+# "stage" (a registry file's work done beside validation, reported before it, as 0 of 1, and
+# after it, as 1 of 1, from another thread)
 Progress = Callable[[str, str, int, int], None]
 
 
@@ -377,13 +379,17 @@ def _store_registry(
 class _RegistryStager:
     """Writes each registry file to an SQLite staging database (`bulk.stage`) in a background
     thread as soon as it is validated, while the other files are: storing it then only copies
-    it. Nothing is staged for another database. Staging folders live in the typed files'
-    folder, removed with it if an import stops before copying them."""
+    it. Nothing is staged for another database. Each file's staging is reported as a "stage"
+    progress event before it (done 0 of 1) and after it (1 of 1). Staging folders live in the
+    typed files' folder, removed with it if an import stops before copying them."""
 
-    def __init__(self, database_url: str | None, spill: TypedFiles) -> None:
+    def __init__(
+        self, database_url: str | None, spill: TypedFiles, progress: Progress | None
+    ) -> None:
         url = database_url or get_settings().database_url
         self.sqlite = sa.engine.make_url(url).get_backend_name() == "sqlite"
         self.spill = spill
+        self.progress = progress
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-stage")
         self.futures: dict[str, Future[bulk.Staged | None]] = {}
 
@@ -391,9 +397,16 @@ class _RegistryStager:
         if self.sqlite and name in REGISTRY_MODELS:
             self.futures[name] = self.pool.submit(self._stage, name)
 
+    def _report(self, name: str, done: int) -> None:
+        if self.progress is not None:
+            self.progress("stage", name, done, 1)
+
     def _stage(self, name: str) -> bulk.Staged | None:
+        self._report(name, 0)
         model, key = REGISTRY_MODELS[name]
-        return bulk.stage(model, _registry_frame(self.spill, name, key), self.spill.folder)
+        staged = bulk.stage(model, _registry_frame(self.spill, name, key), self.spill.folder)
+        self._report(name, 1)
+        return staged
 
     def staged(self, name: str) -> bulk.Staged | None:
         future = self.futures.get(name)
@@ -708,7 +721,7 @@ def import_dataset(
             return _check_only(folder, lake=lake, database_url=database_url, actor=actor,
                                batch_id=batch_id, progress=progress)  # fmt: skip
         with typed_files() as spill:
-            stager = _RegistryStager(database_url, spill)
+            stager = _RegistryStager(database_url, spill, progress)
             try:
                 validated = _validated(folder, spill, database_url=database_url, lake=lake,
                                        actor=actor, progress=progress, stager=stager)  # fmt: skip
