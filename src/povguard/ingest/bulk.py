@@ -115,6 +115,21 @@ def stage(model: Any, frame: pl.DataFrame, parent: Path | None = None) -> Staged
     return _write_stage(table.name, _sqlite_values(_own_columns(table, frame)), parent)
 
 
+def lock_if_empty(session: Session, model: Any) -> bool:
+    """PostgreSQL: if `model`'s table holds no row, lock it until the session's transaction
+    ends (no other session reads or writes it meanwhile, so it stays as empty as this
+    transaction leaves it) and return True; a table holding rows is left unlocked."""
+    name = model.__table__.name
+    with _driver(session.connection()).cursor() as cursor:
+        cursor.execute("SAVEPOINT povguard_lock")
+        cursor.execute(f'LOCK TABLE "{name}" IN ACCESS EXCLUSIVE MODE')
+        empty = bool(cursor.execute(f'SELECT NOT EXISTS (SELECT FROM "{name}")').fetchone()[0])
+        if not empty:  # rolling back to the savepoint releases the lock taken after it
+            cursor.execute("ROLLBACK TO SAVEPOINT povguard_lock")
+        cursor.execute("RELEASE SAVEPOINT povguard_lock")
+    return empty
+
+
 def _own_columns(table: sa.Table, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select([c.name for c in table.columns if c.name in frame.columns])
 
