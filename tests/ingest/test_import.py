@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -502,8 +503,13 @@ def test_registry_files_staged_while_the_others_are_validated_store_the_same_row
     staged: list[str] = []
     stage = bulk.stage
     monkeypatch.setattr(bulk, "stage", lambda *a: staged.append(a[0].__tablename__) or stage(*a))
-    import_dataset(DATASET, lake=lake, database_url=database_url)
+    events: list[tuple[str, str, int, int]] = []
+    import_dataset(DATASET, lake=lake, database_url=database_url,
+                   progress=lambda *event: events.append(event))  # fmt: skip
     assert staged == ["regions", "households", "members"]
+    assert [(name, done) for phase, name, done, _total in events if phase == "stage"] == [
+        (name, done) for name in staged for done in (0, 1)
+    ]
     assert _db_state(database_url) == _db_state(statements)
     assert list((tmp_path / "tmp").iterdir()) == []
     data = _copy(tmp_path)
@@ -514,3 +520,101 @@ def test_registry_files_staged_while_the_others_are_validated_store_the_same_row
     assert staged[3:] == ["regions", "households", "members"]
     assert _db_state(database_url) == before
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def _schema_state(url: str) -> list[tuple[object, ...]]:
+    """The registry tables' indexes and constraints, with their definitions."""
+    with engine_for(url).connect() as connection:
+        if connection.dialect.name == "sqlite":
+            query = ("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                     "WHERE tbl_name IN ('regions', 'households', 'members') ORDER BY name")  # fmt: skip
+        else:
+            query = (
+                "SELECT 'index', indexname, tablename, indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema() "
+                "AND tablename IN ('regions', 'households', 'members') UNION ALL "
+                "SELECT 'constraint', conname, conrelid::regclass::text, "
+                "pg_get_constraintdef(oid) || convalidated::text FROM pg_constraint "
+                "WHERE conrelid::regclass::text IN ('regions', 'households', 'members') "
+                "ORDER BY 2"
+            )
+        return [tuple(row) for row in connection.execute(sa.text(query))]
+
+
+def _stored_beside_validation(events: list[tuple[str, str, int, int]]) -> list[str]:
+    """The registry files whose work ended beside validation ("stage" events)."""
+    return [name for phase, name, done, _total in events if phase == "stage" and done]
+
+
+def test_a_first_import_refused_late_stores_nothing_and_keeps_the_schema(
+    database_url: str, lake: Path, tmp_path: Path
+) -> None:
+    """Into an empty registry the registry files are stored (PostgreSQL) or staged (SQLite)
+    while the feeds are validated; a bad row in a feed read after them undoes all of it."""
+    data = _copy(tmp_path)
+    _edit(data / "feeds" / "water.csv", 2, 0, "")
+    events: list[tuple[str, str, int, int]] = []
+    members_done = threading.Event()
+
+    def progress(phase: str, name: str, done: int, total: int) -> None:
+        events.append((phase, name, done, total))
+        if (phase, name, done) == ("stage", "members", 1):
+            members_done.set()
+        elif phase == "validate" and done == total:  # the last file read
+            members_done.wait(60)  # so that the refusal comes after the members are stored
+
+    with pytest.raises(ImportRejected, match="1 bad rows in 1 file"):
+        import_dataset(data, lake=lake, database_url=database_url, progress=progress)
+    assert _stored_beside_validation(events) == ["regions", "households", "members"]
+    assert _db_state(database_url) == {table: [] for table in TABLES}
+    schema = _schema_state(database_url)
+    assert list(lake.rglob("*.parquet")) == []
+    import_dataset(DATASET, lake=lake, database_url=database_url)
+    assert len(_db_state(database_url)["members"]) == 3281
+    assert _schema_state(database_url) == schema
+
+
+def test_a_failure_beside_validation_fails_the_import_unless_validation_refuses_it(
+    database_url: str, lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from povguard.ingest import bulk
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("registry storing failed")
+
+    monkeypatch.setattr(bulk, "upsert", broken)
+    monkeypatch.setattr(bulk, "stage", broken)
+    with pytest.raises(RuntimeError, match="registry storing failed"):
+        import_dataset(DATASET, lake=lake, database_url=database_url)
+    data = _copy(tmp_path)
+    _edit(data / "feeds" / "water.csv", 2, 0, "")
+    with pytest.raises(ImportRejected):  # the bad rows are what the import reports
+        import_dataset(data, lake=lake, database_url=database_url)
+    assert list(lake.rglob("*.parquet")) == []
+    monkeypatch.undo()
+    assert _db_state(database_url) == {table: [] for table in TABLES}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(
+    ("with_regions", "beside"), [(True, []), (False, ["households", "members"])]
+)
+def test_only_empty_tables_whose_parents_are_stored_first_are_stored_beside_validation(
+    database_url: str, lake: Path, tmp_path: Path, with_regions: bool, beside: list[str]
+) -> None:
+    """PostgreSQL, regions stored before (a table with rows): a dataset's regions file is
+    stored in the registry phase, and so its households and members, which point at them;
+    without a regions file the households and members go into their empty tables beside
+    validation."""
+    regions_only = tmp_path / "regions-only"
+    regions_only.mkdir()
+    shutil.copy(DATASET / "regions.csv", regions_only / "regions.csv")
+    import_dataset(regions_only, lake=lake, database_url=database_url)
+    data = _copy(tmp_path)
+    if not with_regions:
+        (data / "regions.csv").unlink()
+    events: list[tuple[str, str, int, int]] = []
+    import_dataset(data, lake=lake, database_url=database_url,
+                   progress=lambda *event: events.append(event))  # fmt: skip
+    assert _stored_beside_validation(events) == beside
+    assert len(_db_state(database_url)["members"]) == 3281

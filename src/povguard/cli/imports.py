@@ -18,7 +18,12 @@ if TYPE_CHECKING:
     from povguard.ingest.service import ImportReport, Progress
 
 imports_app = typer.Typer(help="Import batches.", no_args_is_help=True)
-PHASES = {"validate": "validating", "load": "writing the lake", "store": "storing"}
+PHASES = {
+    "validate": "validating",
+    "load": "writing the lake",
+    "store": "storing",
+    "stage": "registry beside validation",
+}
 
 
 @contextmanager

@@ -1,8 +1,10 @@
 """Bulk upserts of typed Polars frames into the registry tables, inside the caller's
 transaction (its session's connection), without a Python object per cell.
 
-PostgreSQL: `COPY` (CSV written by Polars) straight into an empty table, otherwise into a
-temporary staging table, then one `INSERT … SELECT … ON CONFLICT DO UPDATE`. SQLite: values in
+PostgreSQL: `COPY` in the binary format (built column by column with Arrow kernels, in the
+calling thread: no value is formatted as text, nor parsed by the server) straight into an
+empty table, otherwise into a temporary staging table, then one `INSERT … SELECT … ON
+CONFLICT DO UPDATE`. SQLite: values in
 the forms SQLAlchemy stores (ISO dates, 0/1 booleans), so ORM reads see exactly what an ORM
 write would have stored. From `SQLITE_STAGE_ROWS` rows on, they are first written by the ADBC
 SQLite driver (Arrow columns bound in C) to a staging database file of their own, which the
@@ -31,13 +33,28 @@ from itertools import chain, count
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from povguard.core.db import when_returned
 
 COPY_CHUNK_ROWS = 200_000
+# PostgreSQL's binary COPY: the stream's header (signature, no flags, no extension), its
+# trailer, a NULL field (length -1); its dates count days from 2000-01-01 (Arrow's from 1970).
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+COPY_TRAILER = b"\xff\xff"
+NULL_FIELD = b"\xff\xff\xff\xff"
+NOTHING = pa.scalar(b"", pa.large_binary())  # what binary values are joined with
+POSTGRES_EPOCH_DAYS = 10_957
+# The binary COPY form of each fixed-width column type (big-endian; a subclass first)
+BINARY_FIXED: tuple[tuple[type, pa.DataType, str], ...] = (
+    (sa.SmallInteger, pa.int16(), ">i2"), (sa.BigInteger, pa.int64(), ">i8"),
+    (sa.Integer, pa.int32(), ">i4"), (sa.Boolean, pa.uint8(), "u1"), (sa.Date, pa.int32(), ">i4"),
+)  # fmt: skip
 SQLITE_CHUNK_ROWS = 50_000
 # SQLite: rows per INSERT statement of a load (one `VALUES` list), values per statement at
 # most (999: the oldest SQLite's limit on parameters)
@@ -78,7 +95,7 @@ def upsert(
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        _copy_upsert(connection, table.name, frame, key)
+        _copy_upsert(connection, table, frame, key)
     elif dialect == "sqlite":
         if staged is not None and staged.rows != frame.height:
             raise ValueError(f"{table.name}: the staged rows are not the frame's")
@@ -96,6 +113,21 @@ def stage(model: Any, frame: pl.DataFrame, parent: Path | None = None) -> Staged
         return None
     table: sa.Table = model.__table__
     return _write_stage(table.name, _sqlite_values(_own_columns(table, frame)), parent)
+
+
+def lock_if_empty(session: Session, model: Any) -> bool:
+    """PostgreSQL: if `model`'s table holds no row, lock it until the session's transaction
+    ends (no other session reads or writes it meanwhile, so it stays as empty as this
+    transaction leaves it) and return True; a table holding rows is left unlocked."""
+    name = model.__table__.name
+    with _driver(session.connection()).cursor() as cursor:
+        cursor.execute("SAVEPOINT povguard_lock")
+        cursor.execute(f'LOCK TABLE "{name}" IN ACCESS EXCLUSIVE MODE')
+        empty = bool(cursor.execute(f'SELECT NOT EXISTS (SELECT FROM "{name}")').fetchone()[0])
+        if not empty:  # rolling back to the savepoint releases the lock taken after it
+            cursor.execute("ROLLBACK TO SAVEPOINT povguard_lock")
+        cursor.execute("RELEASE SAVEPOINT povguard_lock")
+    return empty
 
 
 def _own_columns(table: sa.Table, frame: pl.DataFrame) -> pl.DataFrame:
@@ -116,7 +148,8 @@ def _is_large_load(cursor: Any, name: str, incoming: int) -> tuple[bool, int]:
     return incoming >= max(stored, LARGE_LOAD_ROWS), stored
 
 
-def _copy_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, key: str) -> None:
+def _copy_upsert(connection: sa.Connection, table: sa.Table, frame: pl.DataFrame, key: str) -> None:
+    name = table.name
     columns = list(frame.columns)
     names = ", ".join(f'"{c}"' for c in columns)
     raw = _driver(connection)
@@ -124,11 +157,11 @@ def _copy_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, key:
         large, stored = _is_large_load(cursor, name, frame.height)
         rebuilt = _drop_postgres_checks(cursor, name, empty=not stored) if large else []
         if not stored:  # the checks before proved the keys unique: nothing to resolve
-            _copy(cursor, name, names, frame)
+            _copy(cursor, table, name, frame)
         else:
             stage = f"_import_{name}"
             cursor.execute(f'CREATE TEMP TABLE "{stage}" (LIKE "{name}") ON COMMIT DROP')
-            _copy(cursor, stage, names, frame)
+            _copy(cursor, table, stage, frame)
             cursor.execute(
                 f'INSERT INTO "{name}" ({names}) SELECT {names} FROM "{stage}" '
                 f'ON CONFLICT ("{key}") DO UPDATE SET {_assignments(columns, key)}'
@@ -138,10 +171,61 @@ def _copy_upsert(connection: sa.Connection, name: str, frame: pl.DataFrame, key:
             cursor.execute(statement)
 
 
-def _copy(cursor: Any, table: str, names: str, frame: pl.DataFrame) -> None:
-    with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+def _copy(cursor: Any, table: sa.Table, target: str, frame: pl.DataFrame) -> None:
+    """`COPY` `frame`'s rows into `target` (`table` or a table like it), binary format."""
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    kinds = [table.columns[c].type for c in frame.columns]
+    with cursor.copy(f'COPY "{target}" ({names}) FROM STDIN (FORMAT binary)') as copy:
+        copy.write(COPY_HEADER)
         for part in frame.iter_slices(COPY_CHUNK_ROWS):
-            copy.write(part.write_csv(include_header=False, null_value=""))
+            copy.write(_binary_rows(part.to_arrow(), kinds))
+        copy.write(COPY_TRAILER)
+
+
+def _binary_rows(rows: pa.Table, kinds: list[Any]) -> memoryview:
+    """`rows` in the binary `COPY` format, each value as the column of type `kinds[i]`
+    receives it: per row the number of fields, then each field's length and bytes."""
+    fields = [_binary_field(rows.column(i).combine_chunks(), kind) for i, kind in enumerate(kinds)]
+    count = pa.scalar(len(fields).to_bytes(2, "big"), pa.large_binary())
+    joined = pc.binary_join_element_wise(count, *fields, NOTHING)
+    offsets = np.frombuffer(joined.buffers()[1], np.int64, len(joined) + 1, joined.offset * 8)
+    return memoryview(joined.buffers()[2])[offsets[0] : offsets[-1]]
+
+
+def _binary_field(values: pa.Array, kind: Any) -> pa.Array:
+    """Each value as a binary `COPY` field: its length (4 bytes), then its bytes."""
+    if isinstance(kind, sa.String):
+        data = values.cast(pa.large_binary())
+        lengths = pc.binary_length(data).fill_null(0).to_numpy().astype(">i4")
+        field = pc.binary_join_element_wise(_fixed_width(lengths), data.fill_null(NOTHING), NOTHING)
+    else:
+        arrow_type, wire = _fixed_form(kind)
+        numbers = pc.cast(values, arrow_type).fill_null(0).to_numpy()
+        if isinstance(kind, sa.Date):
+            numbers = numbers - POSTGRES_EPOCH_DAYS
+        record = np.empty(len(numbers), [("length", ">i4"), ("value", wire)])
+        record["length"] = record.dtype["value"].itemsize
+        record["value"] = numbers
+        field = _fixed_width(record)
+    if values.null_count:
+        field = pc.if_else(values.is_null(), pa.scalar(NULL_FIELD, pa.large_binary()), field)
+    return field
+
+
+def _fixed_form(kind: Any) -> tuple[pa.DataType, str]:
+    """(Arrow type, big-endian NumPy type) of a fixed-width column type's binary form."""
+    for column_type, arrow_type, wire in BINARY_FIXED:
+        if isinstance(kind, column_type):
+            return arrow_type, wire
+    raise TypeError(f"no binary COPY form for a {kind!r} column")
+
+
+def _fixed_width(values: np.ndarray) -> pa.Array:
+    """Each item of `values` as a binary value of its bytes."""
+    width = values.dtype.itemsize
+    buffer = pa.py_buffer(values.tobytes())
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(values), [None, buffer])
+    return fixed.cast(pa.large_binary())
 
 
 # The table's foreign keys, then its unique constraints (and, into an empty table, its

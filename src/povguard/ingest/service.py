@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from povguard.audit import service as audit
 from povguard.auth.principal import SYSTEM, Principal, Role
-from povguard.config import get_settings
 from povguard.core.errors import BadInput
 from povguard.core.uow import unit_of_work
 from povguard.households.models import Household, Member
@@ -48,7 +48,9 @@ CROSS_CHECKED = frozenset({
 })  # fmt: skip
 # (phase, file name, files done, files in all), called after each file. Phases: "validate"
 # (reading and checking), "load" (writing the lake), "store" (the registry into the database,
-# inside the import's transaction: a listener must not write to an SQLite database then)
+# inside the import's transaction: a listener must not write to an SQLite database then),
+# "stage" (a registry file's work done beside validation, reported before it, as 0 of 1, and
+# after it, as 1 of 1, from another thread)
 Progress = Callable[[str, str, int, int], None]
 
 
@@ -113,22 +115,30 @@ def _read(
     return tables, unreadable
 
 
-def _stored(session: Session, tables: dict[str, Table]) -> dict[str, pl.DataFrame]:
+def _stored(
+    session: Session, tables: dict[str, Table], empty: frozenset[str] = frozenset()
+) -> dict[str, pl.DataFrame]:
     """The registry rows in the database that the files name (keys and what the checks need):
     every region; the members whose member_id or ID number appears in a file (an ID number
     stored in any province is a clash); the households named in a file or holding such a
-    member. An import reads what its files name, not everything stored before it."""
+    member. An import reads what its files name, not everything stored before it. The
+    tables named in `empty` are known to hold no row and are not read."""
     bind = session.connection()
-    regions = _frame(list(bind.execute(sa.select(Region.code, Region.level))), ["code", "level"])
+    regions = _frame(
+        [] if "regions" in empty else list(bind.execute(sa.select(Region.code, Region.level))),
+        ["code", "level"],
+    )
     members = _stored_rows(
         bind,
         (Member.member_id, Member.household_id, Member.id_number),
         lambda: _named(tables, "member_id") + _named(tables, "id_number"),
+        empty,
     )
     households = _stored_rows(
         bind,
         (Household.household_id, Household.village_code),
         lambda: [*_named(tables, "household_id"), members["household_id"]],
+        empty,
     )
     return {"regions": regions, "households": households, "members": members}  # fmt: skip
 
@@ -139,15 +149,20 @@ def _named(tables: dict[str, Table], column: str) -> list[pl.Series]:
 
 
 def _stored_rows(
-    bind: sa.Connection, columns: tuple[Any, ...], wanted: Callable[[], list[pl.Series]]
+    bind: sa.Connection,
+    columns: tuple[Any, ...],
+    wanted: Callable[[], list[pl.Series]],
+    empty: frozenset[str],
 ) -> pl.DataFrame:
     """`columns` of the stored rows whose column named like one of the `wanted` series holds
-    one of its values (gathered only when the table has rows). A table holding no more rows
-    than the series have values is read whole instead (cheaper than a lookup per key; rows
-    no file names change no check)."""
+    one of its values (gathered only when the table has rows; none when it is in `empty`).
+    A table holding no more rows than the series have values is read whole instead (cheaper
+    than a lookup per key; rows no file names change no check)."""
     table = columns[0].table
     names = [c.name for c in columns]
     query = sa.select(*columns)
+    if table.name in empty:
+        return _frame([], names)
     stored = bind.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     if not stored:
         return _frame([], names)
@@ -300,11 +315,12 @@ def _validate(
     scope_prefix: str,
     progress: Progress | None,
     feeds_only: bool = False,
-    on_spilled: Callable[[str], None] | None = None,
+    stager: _RegistryStager | None = None,
 ) -> tuple[dict[str, Table], dict[str, pl.DataFrame]]:
     """`validate`, also returning the stored registry it checked against; the typed files go
-    to `spill` (none: check only; `on_spilled` is told each one). With `feeds_only` (a
+    to `spill` (none: check only; `stager` is told each one). With `feeds_only` (a
     department data clerk), any file but a department feed is refused."""
+    on_spilled = stager.submit if stager is not None else None
     tables, unreadable = _read(folder, spill, progress, on_spilled)
     unreadable.extend(_policy_problems(folder, scope_prefix))
     if feeds_only:
@@ -313,8 +329,9 @@ def _validate(
             for name, table in tables.items()
             if not name.startswith("feeds/")
         )
+    empty = stager.taken() if stager is not None else frozenset()
     with unit_of_work(database_url) as session:
-        stored = _stored(session, tables)
+        stored = _stored(session, tables, empty)
     _check(tables, stored, lake)
     if scope_prefix:
         households, people = _maps(tables, stored)
@@ -354,53 +371,143 @@ def _store_registry(
     progress: Progress | None = None,
     stager: _RegistryStager | None = None,
 ) -> None:
-    """The registry files present, parents first, one at a time (SQLite: copied from their
-    staging databases where `stager` wrote them)."""
+    """The registry files present, parents first, one at a time, after `stager`'s work:
+    those it stored already are skipped (PostgreSQL); SQLite copies the others from the
+    staging databases where it wrote them."""
     names = [name for name in REGISTRY_MODELS if name in validated.rows]
     if progress is not None:
         progress("store", "", 0, len(names))
+    if stager is not None:
+        stager.wait()  # its work on the session ends before this thread's begins
     for done, name in enumerate(names, start=1):
-        model, key = REGISTRY_MODELS[name]
-        frame = _registry_frame(spill, name, key)
-        stored_keys = validated.stored[name][key]
-        if name in changes.ENTITY and stored_keys.len():  # only stored rows can change
-            replacing = frame.filter(pl.col(key).is_in(stored_keys.implode()))
-            region_of = _regions_of(replacing, key, validated.households)
-            changes.record_changes(session, actor, name, model, replacing, key, stored_keys,
-                                   region_of)  # fmt: skip
-        staged = stager.staged(name) if stager is not None else None
-        bulk.upsert(session, model, frame, key, staged)
+        if stager is None or not stager.stored(name):
+            _store_file(session, name, validated, spill, actor, stager)
         if progress is not None:
             progress("store", name, done, len(names))
 
 
-class _RegistryStager:
-    """Writes each registry file to an SQLite staging database (`bulk.stage`) in a background
-    thread as soon as it is validated, while the other files are: storing it then only copies
-    it. Nothing is staged for another database. Staging folders live in the typed files'
-    folder, removed with it if an import stops before copying them."""
+def _store_file(
+    session: Session,
+    name: str,
+    validated: Validated,
+    spill: TypedFiles,
+    actor: Principal,
+    stager: _RegistryStager | None,
+) -> None:
+    model, key = REGISTRY_MODELS[name]
+    frame = _registry_frame(spill, name, key)
+    stored_keys = validated.stored[name][key]
+    if name in changes.ENTITY and stored_keys.len():  # only stored rows can change
+        replacing = frame.filter(pl.col(key).is_in(stored_keys.implode()))
+        region_of = _regions_of(replacing, key, validated.households)
+        changes.record_changes(session, actor, name, model, replacing, key, stored_keys,
+                               region_of)  # fmt: skip
+    staged = stager.staged(name) if stager is not None else None
+    bulk.upsert(session, model, frame, key, staged)
 
-    def __init__(self, database_url: str | None, spill: TypedFiles) -> None:
-        url = database_url or get_settings().database_url
-        self.sqlite = sa.engine.make_url(url).get_backend_name() == "sqlite"
+
+# The registry table each registry table's rows point at.
+REGISTRY_PARENT = {"regions": None, "households": "regions", "members": "households"}
+
+
+class _RegistryStager:
+    """Registry work done beside validation, inside the import's transaction (`session`'s),
+    in one background thread: each registry file's, as soon as it has been validated
+    (`submit`), while the other files are. Each file's work is reported as a "stage" progress
+    event before it (done 0 of 1) and after it (1 of 1).
+
+    SQLite: the file is written to a staging database (`bulk.stage`); storing it then only
+    copies it. PostgreSQL: the registry tables holding no row when the import starts are
+    locked for its transaction (`bulk.lock_if_empty`) and their files stored right away (into
+    an empty table: `COPY`, the index builds and the constraint checks); the registry phase
+    stores the other files. A table is taken only if the table its rows point at is taken
+    too or gets no file from this import (parents are stored first). Validation does not
+    read a taken table (`taken`): it holds no row, and its lock would make validation wait
+    for its own import. Staging folders live in the typed files' folder, removed with it if
+    an import stops before copying them."""
+
+    def __init__(
+        self,
+        session: Session,
+        spill: TypedFiles,
+        registry_files: frozenset[str],
+        progress: Progress | None,
+    ) -> None:
+        self.session = session
         self.spill = spill
+        self.progress = progress
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-stage")
         self.futures: dict[str, Future[bulk.Staged | None]] = {}
+        self.stored_files: set[str] = set()
+        self.driver: Any = None  # PostgreSQL: the import's connection, to cancel its work
+        self.tables: Future[frozenset[str]] | None = None
+        if not self.sqlite and registry_files:
+            self.tables = self.pool.submit(self._take, registry_files)
+
+    def _take(self, registry_files: frozenset[str]) -> frozenset[str]:
+        self.driver = self.session.connection().connection.driver_connection
+        taken: set[str] = set()
+        for name, parent in REGISTRY_PARENT.items():
+            if (parent is None or parent in taken or parent not in registry_files) and (
+                bulk.lock_if_empty(self.session, REGISTRY_MODELS[name][0])
+            ):
+                taken.add(name)
+        return frozenset(taken)
+
+    def taken(self) -> frozenset[str]:
+        """The tables locked because they held no row (PostgreSQL)."""
+        return self.tables.result() if self.tables is not None else frozenset()
 
     def submit(self, name: str) -> None:
-        if self.sqlite and name in REGISTRY_MODELS:
+        if name not in REGISTRY_MODELS:
+            return
+        if self.sqlite:
             self.futures[name] = self.pool.submit(self._stage, name)
+        elif self.tables is not None:
+            self.futures[name] = self.pool.submit(self._store, name)
+
+    def _report(self, name: str, done: int) -> None:
+        if self.progress is not None:
+            self.progress("stage", name, done, 1)
 
     def _stage(self, name: str) -> bulk.Staged | None:
+        self._report(name, 0)
         model, key = REGISTRY_MODELS[name]
-        return bulk.stage(model, _registry_frame(self.spill, name, key), self.spill.folder)
+        staged = bulk.stage(model, _registry_frame(self.spill, name, key), self.spill.folder)
+        self._report(name, 1)
+        return staged
+
+    def _store(self, name: str) -> None:
+        if name not in self.taken():
+            return
+        self._report(name, 0)
+        model, key = REGISTRY_MODELS[name]
+        bulk.upsert(self.session, model, _registry_frame(self.spill, name, key), key)
+        self.stored_files.add(name)
+        self._report(name, 1)
+
+    def wait(self) -> None:
+        """Until the work submitted has ended; raises its first error."""
+        for future in self.futures.values():
+            future.result()
 
     def staged(self, name: str) -> bulk.Staged | None:
         future = self.futures.get(name)
-        return future.result() if future is not None else None
+        return future.result() if self.sqlite and future is not None else None
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def stored(self, name: str) -> bool:
+        """Whether `name`'s file has been stored already (after `wait`)."""
+        return name in self.stored_files
+
+    def close(self, *, failed: bool = False) -> None:
+        """Wait for the thread to end; if the import `failed`, what has not begun is dropped
+        and the statement running on the import's connection cancelled."""
+        if failed and self.driver is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            with suppress(Exception):  # at best: the failure being raised is the one to report
+                self.driver.cancel_safe()
+        self.pool.shutdown(wait=True, cancel_futures=failed)
 
 
 def _regions_of(frame: pl.DataFrame, key: str, villages: pl.DataFrame) -> dict[str, str]:
@@ -584,40 +691,58 @@ def _load(
     folder: Path,
     validated: Validated,
     spill: TypedFiles,
+    change: LakeChange,
+    stager: _RegistryStager,
     *,
-    lake: Path,
-    database_url: str | None,
     actor: Principal,
     batch_id: str,
     progress: Progress | None,
-    stager: _RegistryStager,
 ) -> ImportReport:
+    """Stage the lake and store the registry in `stager`'s session (its transaction)."""
     report = ImportReport(rows=dict(validated.rows))
-    lake.mkdir(parents=True, exist_ok=True)
-    change = LakeChange(lake)
-    try:
-        with unit_of_work(database_url) as session:
-            # The lake files are written by a second thread while the registry is stored
-            # (Polars and the database drivers release the GIL); the lake is swapped in only
-            # after both have succeeded.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                staged = pool.submit(_stage_lake, change, validated, spill, report, progress)
-                _store_registry(session, validated, spill, actor, progress, stager)
-                staged.result()
-            _stage_policy(change, folder)
-            audit.record(
-                session, actor=actor, action="import", entity="dataset", entity_id=folder.name,
-                before=None,
-                after={"source": str(folder), "rows": report.rows, "unmatched": report.unmatched,
-                       "provinces": sorted(report.provinces), "batch": batch_id},
-            )  # fmt: skip
-            batches.set_values(session, batch_id, **_batch_values(report), status="imported")
-            change.commit()  # if the database commit below fails, the lake is put back
-    except BaseException:
-        change.rollback()
-        raise
-    change.finish()
+    session = stager.session
+    # The lake files are written by a second thread while the registry is stored (Polars
+    # and the database drivers release the GIL); the lake is swapped in only after both
+    # have succeeded.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        staged = pool.submit(_stage_lake, change, validated, spill, report, progress)
+        _store_registry(session, validated, spill, actor, progress, stager)
+        staged.result()
+    _stage_policy(change, folder)
+    audit.record(
+        session, actor=actor, action="import", entity="dataset", entity_id=folder.name,
+        before=None,
+        after={"source": str(folder), "rows": report.rows, "unmatched": report.unmatched,
+               "provinces": sorted(report.provinces), "batch": batch_id},
+    )  # fmt: skip
+    batches.set_values(session, batch_id, **_batch_values(report), status="imported")
     return report
+
+
+@contextmanager
+def _import_transaction(
+    database_url: str | None,
+    spill: TypedFiles,
+    registry_files: frozenset[str],
+    progress: Progress | None,
+) -> Iterator[_RegistryStager]:
+    """The import's unit of work, with a `_RegistryStager` working in it: committed if the
+    block succeeds, rolled back otherwise (once the stager's work has stopped)."""
+    with unit_of_work(database_url) as session:
+        stager = _RegistryStager(session, spill, registry_files, progress)
+        try:
+            yield stager
+        except BaseException:
+            stager.close(failed=True)
+            raise
+        stager.close()
+
+
+def _registry_files(folder: Path, actor: Principal) -> frozenset[str]:
+    """The registry files in `folder` that `actor` may import (a clerk: none)."""
+    if actor.role is Role.CLERK or not folder.is_dir():
+        return frozenset()
+    return frozenset(locate_files(folder)) & REGISTRY_MODELS.keys()
 
 
 def _batch_values(report: ImportReport) -> dict[str, Any]:
@@ -640,10 +765,9 @@ def _validated(
     stager: _RegistryStager | None = None,
 ) -> Validated:
     """`_validate`, keeping only what loading needs: the checked columns of every file are
-    freed before the typed files are read back; `stager` stages the registry files."""
-    on_spilled = stager.submit if stager is not None else None
+    freed before the typed files are read back; `stager` is given the registry files."""
     tables, stored = _validate_as(actor, folder, spill, database_url=database_url, lake=lake,
-                                  progress=progress, on_spilled=on_spilled)  # fmt: skip
+                                  progress=progress, stager=stager)  # fmt: skip
     households, people = _maps(tables, stored)
     return Validated(_rows(tables), households, people, stored)
 
@@ -656,12 +780,12 @@ def _validate_as(
     database_url: str | None,
     lake: Path,
     progress: Progress | None,
-    on_spilled: Callable[[str], None] | None = None,
+    stager: _RegistryStager | None = None,
 ) -> tuple[dict[str, Table], dict[str, pl.DataFrame]]:
     """`_validate` within what `actor` may import (its region; a clerk: feeds only)."""
     return _validate(folder, spill, database_url=database_url, lake=lake,
                      scope_prefix=actor.scope_prefix, progress=progress,
-                     feeds_only=actor.role is Role.CLERK, on_spilled=on_spilled)  # fmt: skip
+                     feeds_only=actor.role is Role.CLERK, stager=stager)  # fmt: skip
 
 
 def _rows(tables: dict[str, Table]) -> dict[str, int]:
@@ -681,6 +805,39 @@ def _check_only(
                                   progress=progress)  # fmt: skip
     report = ImportReport(rows=_rows(tables), unmatched=_unmatched_counts(tables, stored))
     batches.update(database_url, batch_id, **_batch_values(report), status="validated")
+    return report
+
+
+def _validate_and_load(
+    folder: Path,
+    spill: TypedFiles,
+    *,
+    lake: Path,
+    database_url: str | None,
+    actor: Principal,
+    batch_id: str,
+    progress: Progress | None,
+) -> ImportReport:
+    """Validate and load in one transaction, begun before validation (the stager works in
+    it); the lake files are swapped in just before it commits, and put back if it fails."""
+    change: LakeChange | None = None
+    try:
+        with _import_transaction(database_url, spill, _registry_files(folder, actor),
+                                 progress) as stager:  # fmt: skip
+            validated = _validated(folder, spill, database_url=database_url, lake=lake,
+                                   actor=actor, progress=progress, stager=stager)  # fmt: skip
+            batches.update(database_url, batch_id, status="loading", progress=0.0,
+                           rows=validated.rows)  # fmt: skip
+            lake.mkdir(parents=True, exist_ok=True)
+            change = LakeChange(lake)
+            report = _load(folder, validated, spill, change, stager, actor=actor,
+                           batch_id=batch_id, progress=progress)  # fmt: skip
+            change.commit()
+    except BaseException:
+        if change is not None:
+            change.rollback()
+        raise
+    change.finish()
     return report
 
 
@@ -708,17 +865,8 @@ def import_dataset(
             return _check_only(folder, lake=lake, database_url=database_url, actor=actor,
                                batch_id=batch_id, progress=progress)  # fmt: skip
         with typed_files() as spill:
-            stager = _RegistryStager(database_url, spill)
-            try:
-                validated = _validated(folder, spill, database_url=database_url, lake=lake,
-                                       actor=actor, progress=progress, stager=stager)  # fmt: skip
-                batches.update(database_url, batch_id, status="loading", progress=0.0,
-                               rows=validated.rows)  # fmt: skip
-                return _load(folder, validated, spill, lake=lake, database_url=database_url,
-                             actor=actor, batch_id=batch_id, progress=progress,
-                             stager=stager)  # fmt: skip
-            finally:
-                stager.close()
+            return _validate_and_load(folder, spill, lake=lake, actor=actor, batch_id=batch_id,
+                                      database_url=database_url, progress=progress)  # fmt: skip
     except ImportRejected as exc:
         batches.update(database_url, batch_id, status="failed", message=str(exc),
                        errors_count=exc.errors.height, rows=exc.rows)  # fmt: skip
