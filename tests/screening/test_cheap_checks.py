@@ -120,6 +120,20 @@ def test_months_sharing_a_bit_leave_the_decision_to_the_check() -> None:
     assert _found(overlapping) == (True, True)
 
 
+def test_a_period_of_as_many_months_as_bits_fits_them_all() -> None:
+    # Its end's bit is just below its start's: all the bits are its months.
+    for start in (FIRST_MONTH, FIRST_MONTH + 61 - FIRST_MONTH % 62):
+        assert _found([("H1", start, start + 61, 1)]) == (False, False)
+        assert _found([("H1", start, start + 61, 1), ("H1", start + 62, start + 62, 1)]) == (
+            True,
+            False,
+        )
+        assert _found([("H1", start, start + 61, 1), ("H1", start + 61, start + 62, 1)]) == (
+            True,
+            True,
+        )
+
+
 def test_periods_wrapping_around_the_bits_are_told_apart() -> None:
     # Month 61 is the last bit: a period from it wraps to the first bits.
     wrapping = [("H1", FIRST_MONTH + 61 - FIRST_MONTH % 62, FIRST_MONTH + 66 - FIRST_MONTH % 62, 1)]
