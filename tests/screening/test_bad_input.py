@@ -113,11 +113,21 @@ def test_a_record_twice_on_one_date_is_refused(
         screen_folder(data, AS_OF)
 
 
-def test_a_record_id_repeated_on_another_date_is_accepted(data: Path) -> None:
-    lines = (data / "feeds/housing.csv").read_text(encoding="utf-8").splitlines()
-    later = lines[1].replace("2022-08-08", "2022-08-09")
-    with (data / "feeds/housing.csv").open("a", encoding="utf-8") as handle:
-        handle.write(later + "\n")
+@pytest.mark.parametrize("file", ["feeds/housing.csv", "feeds/education.csv"])
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_record_id_repeated_on_another_date_is_accepted(
+    data: Path, tmp_path: Path, file: str, typed: bool
+) -> None:
+    """(Typed education: the scan of the file finds the record id twice, so the check of the
+    (ID number, date, record id) triples itself runs, and finds none.)"""
+    lines = (data / file).read_text(encoding="utf-8").splitlines()
+    header, first = lines[0].split(","), lines[1].split(",")
+    day = dt.date.fromisoformat(first[header.index("date")])
+    first[header.index("date")] = (day + dt.timedelta(days=1)).isoformat()
+    with (data / file).open("a", encoding="utf-8") as handle:
+        handle.write(",".join(first) + "\n")
+    if typed:
+        _write_typed(data, data := tmp_path / "typed")
     screen_folder(data, AS_OF)
 
 

@@ -124,31 +124,35 @@ def build_clues(rows: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
         .then(cents_to_text(_pc_income(pl.col("pc_num"), pl.col("pc_den"))))
         .otherwise(None)  # written as an empty cell
     )
-    fired = frame.filter(pl.any_horizontal(flags))
-    clues = (
-        fired.with_columns(
-            _evidence(fired).alias("evidence"),
-            sorted_ids(fired["assets_ids"]).fill_null("").alias("to_verify"),
-        )
-        .select(
-            pl.col("hh").alias("household_id"),
-            pl.col("category"),
-            rules.alias("rules"),
-            pc_income.alias("pc_income"),
-            pl.col("line_c").replace_strict(lines, return_dtype=pl.String).alias("line"),
-            pl.col("evidence"),
-            pl.col("village").alias("village_code"),
-            pl.col("in_case").alias("in_open_case"),
-            pl.col("to_verify"),
-            pl.col("hh_order"),
-        )
-        .sort("hh_order")
-        .drop("hh_order")
+    # The clue rows in household order, found on two columns: gathering the output columns
+    # once costs less than filtering and then sorting the engine's 49.
+    clue_rows = (
+        frame.select(pl.col("hh_order"), pl.any_horizontal(flags).alias("fired"))
+        .with_row_index()
+        .filter(pl.col("fired"))
+        .sort("hh_order")["index"]
     )
+    clues = frame.select(
+        pl.col("hh").alias("household_id"),
+        pl.col("category"),
+        rules.alias("rules"),
+        pc_income.alias("pc_income"),
+        pl.col("line_c").replace_strict(lines, return_dtype=pl.String).alias("line"),
+        _evidence(frame).alias("evidence"),
+        pl.col("village").alias("village_code"),
+        pl.col("in_case").alias("in_open_case"),
+        sorted_ids(frame["assets_ids"]).fill_null("").alias("to_verify"),
+    )[clue_rows]
     missing = (
-        frame.filter(~pl.col("income_known"))
+        frame.select(
+            pl.col("hh").alias("household_id"),
+            pl.col("village").alias("village_code"),
+            pl.col("hh_order"),
+            pl.col("income_known"),
+        )
+        .filter(~pl.col("income_known"))
         .sort("hh_order")
-        .select(pl.col("hh").alias("household_id"), pl.col("village").alias("village_code"))
+        .drop("hh_order", "income_known")
     )
     return clues, missing
 

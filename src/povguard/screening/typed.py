@@ -124,8 +124,27 @@ def is_bad(
     return f"CASE WHEN {raw} IS NULL THEN {str(column.required).lower()} ELSE {any_check} END"
 
 
-def typed_items(column: Column, raw: str, *, native: bool = False) -> list[str]:
-    """SQL select items turning the raw value into the typed columns the frame reads."""
+# Every month `_is_month()` accepts ('0000-01' to '9999-12') with its index (year * 12 + month
+# - 1), for an engine that looks months up rather than parsing them (`month_lookup()`): a hash
+# join on these few values costs about half the CPU of parsing each of the millions of income
+# periods.
+MONTHS = "months"
+MONTHS_SELECT = (
+    "SELECT lpad(CAST(y AS VARCHAR), 4, '0') || '-' || lpad(CAST(m AS VARCHAR), 2, '0')"
+    " AS _month_text, CAST(y * 12 + m - 1 AS INTEGER) AS _month_index"
+    " FROM range(0, 10000) AS years(y) CROSS JOIN range(1, 13) AS months_of_year(m)"
+)
+
+
+def _month_alias(column: Column) -> str:
+    return quote(f"_month_{column.name}")
+
+
+def typed_items(
+    column: Column, raw: str, *, native: bool = False, month_lookup: bool = False
+) -> list[str]:
+    """SQL select items turning the raw value into the typed columns the frame reads
+    (`month_lookup`: a month's index comes from the `MONTHS` table joined by `typed_select()`)."""
     name = column.name
     if column.kind is Kind.DATE:
         d = raw if native else f"TRY_CAST({raw} AS DATE)"
@@ -134,6 +153,8 @@ def typed_items(column: Column, raw: str, *, native: bool = False) -> list[str]:
             f"year({d}) * 12 + month({d}) - 1 AS {name}_mon",
             f"year({d}) * 10000 + month({d}) * 100 + day({d}) AS {name}_ymd",
         ]
+    if column.kind is Kind.MONTH and month_lookup:
+        return [f"{_month_alias(column)}._month_index AS {name}_mon"]
     if column.kind is Kind.MONTH:
         return [
             f"TRY_CAST(substr({raw}, 1, 4) AS INTEGER) * 12"
@@ -265,21 +286,31 @@ def bad_value_probe(
     return " UNION ALL ".join(probes) if probes else "SELECT 1 AS bad WHERE 1 = 0"
 
 
-def typed_select(source: SourceFile, *, native: bool = False, clean: bool = False) -> str:
+def typed_select(
+    source: SourceFile, *, native: bool = False, clean: bool = False, month_lookup: bool = False
+) -> str:
     """SELECT over `r_<file>` giving the typed columns and `_bad`, whether the row has an
     unusable value (no rows for an absent file).
 
     With `native`, the raw view already holds `NATIVE_TYPES` values (parsed by the engine's
     reader); otherwise every raw column is text. With `clean`, the file is known to have no
-    unusable value (`bad_value_probe()` found none), so no row is checked again.
+    unusable value (`bad_value_probe()` found none), so no row is checked again. With
+    `month_lookup`, month columns are looked up in the `MONTHS` table (an unusable month finds
+    none: its row is bad, and refused, either way).
     """
     items: list[str] = []
+    joins: list[str] = []
     for column in source.spec.columns:
-        items.extend(typed_items(column, _raw(source, column, native), native=native))
+        raw = _raw(source, column, native)
+        lookup = month_lookup and column.kind is Kind.MONTH and source.path is not None
+        items.extend(typed_items(column, raw, native=native, month_lookup=lookup))
+        if lookup:
+            alias = _month_alias(column)
+            joins.append(f" LEFT JOIN {MONTHS} AS {alias} ON {alias}._month_text = {raw}")
     if source.path is None:
         return (
             f"SELECT {', '.join(items)}, false AS _bad"
             " FROM (SELECT 1 AS one) AS no_file WHERE 1 = 0"
         )
     bad = "false" if clean else bad_flag(source, native=native)
-    return f"SELECT {', '.join(items)}, ({bad}) AS _bad FROM {raw_view(source)}"
+    return f"SELECT {', '.join(items)}, ({bad}) AS _bad FROM {raw_view(source)}{''.join(joins)}"

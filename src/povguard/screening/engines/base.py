@@ -39,7 +39,13 @@ from povguard.screening.dataset import (
 )
 from povguard.screening.frame import INPUT_TYPES
 from povguard.screening.params import ParamRow
-from povguard.screening.typed import bad_value_probe, empty_text_probe, typed_select
+from povguard.screening.typed import (
+    MONTHS,
+    MONTHS_SELECT,
+    bad_value_probe,
+    empty_text_probe,
+    typed_select,
+)
 from povguard.screening.window import Window, month_label
 
 
@@ -122,6 +128,10 @@ class SqlEngine(ABC):
         GROUP BY of their records up to D (else: by the window finding every record's next)."""
         return False
 
+    def month_lookup(self) -> bool:
+        """Whether the typed views look month columns up in `typed.MONTHS` (else: parse them)."""
+        return False
+
     def booleans(self, source: SourceFile) -> frozenset[str]:  # noqa: ARG002
         """The boolean columns of the file that `register_raw` is to keep as booleans rather
         than text (`SourceFile.booleans`)."""
@@ -148,6 +158,9 @@ class SqlEngine(ABC):
         cases = sorted((open_cases or {}).items())
         self.register_table("open_cases", INPUT_TYPES["open_cases"], cases)
         files = dict(files)
+        lookup = self.month_lookup()
+        if lookup:
+            self.materialize(MONTHS, self.sql(MONTHS_SELECT))
         for name, source in files.items():
             if source.path is not None:
                 if source.is_parquet:
@@ -157,7 +170,8 @@ class SqlEngine(ABC):
                     source = files[name] = replace(source, empty_text=self._empty_text(source))
             native = self.native(source)
             clean = source.path is not None and self.known_clean(source)
-            self.view(source.view, self.sql(typed_select(source, native=native, clean=clean)))
+            typed = typed_select(source, native=native, clean=clean, month_lookup=lookup)
+            self.view(source.view, self.sql(typed))
         # The frame tables keep `_bad`: the rows of a file are checked as the table is built.
         for table in NORMALISE:
             at_d = at is not None and table in AT_D and self.latest_by_group()

@@ -311,6 +311,9 @@ class DuckDBEngine(SqlEngine):
         # records at 1 M households), which also stored them.
         return True
 
+    def month_lookup(self) -> bool:
+        return True
+
     def booleans(self, source: SourceFile) -> frozenset[str]:
         return self._native_columns(
             source, Kind.BOOL, lambda parquet_type: parquet_type == "BOOLEAN"
