@@ -155,8 +155,26 @@ def test_the_same_id_number_in_two_member_rows_is_refused(
         handle.write(",".join(twin) + "\n")
     if typed:
         _write_typed(data, data := tmp_path / "typed")
-    with pytest.raises(BadInput, match=f"ID number {twin[2]} appears in two member rows"):
+    with pytest.raises(BadInput, match=f"ID number {twin[2]} appears in two in-household member"):
         screen_folder(data, AS_OF)
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_person_who_moved_keeps_a_row_out_of_the_old_household(
+    data: Path, tmp_path: Path, typed: bool
+) -> None:
+    """The row left behind (in_household false) shares the ID number: accepted, and the
+    person's feed rows stay their new household's."""
+    before = screen_folder(data, AS_OF).clues
+    lines = (data / "members.csv").read_text(encoding="utf-8").splitlines()
+    header, left = lines[0].split(","), lines[1].split(",")
+    left[0], left[1] = "M9999999", "H000002"
+    left[header.index("in_household")] = "false"
+    with (data / "members.csv").open("a", encoding="utf-8") as handle:
+        handle.write(",".join(left) + "\n")
+    if typed:
+        _write_typed(data, data := tmp_path / "typed")
+    assert screen_folder(data, AS_OF).clues.equals(before)
 
 
 def test_missing_feed_files_mean_no_records(data: Path) -> None:
@@ -207,6 +225,18 @@ def _write_typed(data: Path, typed: Path, money: pl.DataType = pl.Decimal(18, 2)
 def test_typed_parquet_gives_the_same_clues(data: Path, tmp_path: Path) -> None:
     _write_typed(data, tmp_path / "typed")
     assert screen_folder(tmp_path / "typed", AS_OF).clues.equals(screen_folder(data, AS_OF).clues)
+
+
+@pytest.mark.parametrize("file", ["feeds/education", "feeds/employment", "feeds/medical"])
+def test_an_empty_typed_parquet_feed_is_a_feed_without_records(
+    data: Path, tmp_path: Path, file: str
+) -> None:
+    """(The scan of its ID numbers returns no row to read the checks from.)"""
+    _write_typed(data, typed := tmp_path / "typed")
+    empty = pl.read_parquet(typed / f"{file}.parquet").clear()
+    empty.write_parquet(typed / f"{file}.parquet")
+    (data / f"{file}.csv").write_text(",".join(empty.columns) + "\n", encoding="utf-8")
+    assert screen_folder(typed, AS_OF).clues.equals(screen_folder(data, AS_OF).clues)
 
 
 @pytest.mark.parametrize(

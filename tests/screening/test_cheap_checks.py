@@ -20,6 +20,7 @@ from povguard.screening.dataset import (
     INSURANCE_TWO_ROWS,
     INTEGRITY,
     INTEGRITY_PRECHECK,
+    TWINS,
     WITH_FACTS,
     InsuranceTwoRows,
     Repeats,
@@ -39,16 +40,14 @@ OVERLAP = "income: household {0} has overlapping income periods (starting {1} an
 FIRST_MONTH = 2022 * 12
 
 
-TWINS = "members: ID number {0} appears in two member rows ({1}, {2})"
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(["110105194912310025", "11010519491231002X", "A", ""]), max_size=6))
 def test_the_duplicate_id_precheck_agrees_with_the_check(ids: list[str]) -> None:
     engine = DuckDBEngine(threads=1)
     try:
-        types = {"hh": "VARCHAR", "mid": "VARCHAR", "pid": "VARCHAR"}
-        engine.register_table("mem", types, [("H1", f"M{i}", pid) for i, pid in enumerate(ids)])
+        types = {"hh": "VARCHAR", "mid": "VARCHAR", "pid": "VARCHAR", "inh": "BOOLEAN"}
+        rows = [("H1", f"M{i}", pid, True) for i, pid in enumerate(ids)]
+        engine.register_table("mem", types, rows)
         repeats = INTEGRITY_PRECHECK[TWINS]
         assert isinstance(repeats, Repeats)
         found = bool(engine.rows(INTEGRITY[TWINS]))

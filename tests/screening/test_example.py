@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,17 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_file(
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_quoted_line_break_in_a_value_is_read(tmp_path: Path) -> None:
+    """RFC 4180: a quoted value may hold a line break (an address on two lines)."""
+    data = tmp_path / "data"
+    shutil.copytree(DATASET, data)
+    with (DATASET / "households.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][rows[0].index("address")] = "第一行\n第二行, 5号"
+    with (data / "households.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    result = screen_folder(data, AS_OF, engine="duckdb")
+    got = [tuple(row[f] or "" for f in FIELDS) for row in result.clues.iter_rows(named=True)]
+    assert got == expected_rows()

@@ -329,6 +329,9 @@ def _twice_on_one_date_query(table: str) -> str:
     )
 
 
+# The integrity check that no two in-household members share an ID number.
+TWINS = "members: ID number {0} appears in two in-household member rows ({1}, {2})"
+
 # The integrity check that a person not enrolled in D's year has no other row for that year.
 INSURANCE_TWO_ROWS = "feeds/insurance: ID number {0} has two rows for year {1}"
 
@@ -339,8 +342,10 @@ INTEGRITY: dict[str, str] = {
     "households: household_id {0} appears twice": (
         "SELECT hh FROM hh GROUP BY hh HAVING count(*) > 1 ORDER BY hh LIMIT 1"
     ),
-    "members: ID number {0} appears in two member rows ({1}, {2})": (
-        "SELECT pid, min(mid), max(mid) FROM mem GROUP BY pid HAVING count(*) > 1"
+    # (A person who moved from one household to another may have a row left behind, out of
+    # its household: only the in-household rows, to which feed rows belong, are ambiguous.)
+    TWINS: (
+        "SELECT pid, min(mid), max(mid) FROM mem WHERE inh GROUP BY pid HAVING count(*) > 1"
         " ORDER BY pid LIMIT 1"
     ),
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
@@ -433,9 +438,8 @@ INTEGRITY_PRECHECK: dict[str, str | Repeats | InsuranceTwoRows] = {
     "households: household_id {0} appears twice": Repeats(
         "hh", "hh", "households", ("household_id",)
     ),
-    "members: ID number {0} appears in two member rows ({1}, {2})": Repeats(
-        "mem", "pid", "members", ("id_number",)
-    ),
+    # (Over every member row: a repeat among the in-household ones repeats there too.)
+    TWINS: Repeats("mem", "pid", "members", ("id_number",)),
     # The window sort of the check runs only when some household's periods may overlap.
     "income: household {0} has overlapping income periods (starting {1} and {2})": (
         _PERIODS_PRECHECK
