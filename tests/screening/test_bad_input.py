@@ -83,52 +83,70 @@ def test_a_period_ending_before_it_starts_is_refused(data: Path) -> None:
         screen_folder(data, AS_OF)
 
 
-@pytest.mark.parametrize(
-    ("file", "status", "message"),
-    [
-        ("feeds/education.csv", "dropout",
-         "feeds/education: record EDU0000001 of ID number 530129201604059197 appears twice"),
-        ("feeds/employment.csv", "unemployed",
-         "feeds/employment: record EMP0000001 of ID number 530124196607205270 appears twice"),
-        ("feeds/housing.csv", "D", "feeds/housing: record HOU0000001 of household H000187 appears"),
-        ("feeds/water.csv", "false",
-         "feeds/water: record WAT0000001 of household or village 530323002002 appears twice"),
-    ],
-)  # fmt: skip
-@pytest.mark.parametrize("typed", [False, True])
-def test_a_record_twice_on_one_date_is_refused(
-    data: Path, tmp_path: Path, file: str, status: str, message: str, typed: bool
-) -> None:
-    """Which of the two is the latest would be undefined: ties of date go by record id."""
-    lines = (data / file).read_text(encoding="utf-8").splitlines()
+FEEDS_WITH_A_RECORD_ID = ["feeds/medical.csv", "feeds/education.csv", "feeds/disaster.csv",
+                          "feeds/housing.csv", "feeds/water.csv", "feeds/civil.csv",
+                          "feeds/disability.csv", "feeds/health.csv", "feeds/accident.csv",
+                          "feeds/employment.csv", "feeds/assets.csv"]  # fmt: skip
+
+
+def _repeat_first_row(path: Path, change: dict[str, str] | None = None) -> str:
+    """Append the file's first row again (with `change` to some of its cells); returns its key."""
+    lines = path.read_text(encoding="utf-8").splitlines()
     header, first = lines[0].split(","), lines[1].split(",")
-    changed_column = {"feeds/education.csv": "status", "feeds/employment.csv": "status",
-                      "feeds/housing.csv": "grade"}  # fmt: skip
-    first[header.index(changed_column.get(file, "safe"))] = status
-    with (data / file).open("a", encoding="utf-8") as handle:
+    for column, value in (change or {}).items():
+        first[header.index(column)] = value
+    with path.open("a", encoding="utf-8") as handle:
         handle.write(",".join(first) + "\n")
-    if typed:  # found out by the Polars scan of the ID numbers (DuckDB), where there are some
+    return first[0]
+
+
+@pytest.mark.parametrize("file", FEEDS_WITH_A_RECORD_ID)
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_record_id_in_two_rows_is_refused(
+    data: Path, tmp_path: Path, file: str, typed: bool
+) -> None:
+    """A feed's key is its record id: the amounts of a repeated record would count twice, and
+    which of two records of one date is the latest would be undefined."""
+    record = _repeat_first_row(data / file)
+    if typed:  # found out by the Polars scan of the record ids (DuckDB)
         _write_typed(data, data := tmp_path / "typed")
-    with pytest.raises(BadInput, match=message):
+    with pytest.raises(BadInput, match=f"{file[: -len('.csv')]}: record_id {record} appears twice"):
         screen_folder(data, AS_OF)
 
 
-@pytest.mark.parametrize("file", ["feeds/housing.csv", "feeds/education.csv"])
+@pytest.mark.parametrize("file", ["feeds/housing.csv", "feeds/medical.csv"])
 @pytest.mark.parametrize("typed", [False, True])
-def test_a_record_id_repeated_on_another_date_is_accepted(
+def test_a_record_id_repeated_on_another_date_is_refused_too(
     data: Path, tmp_path: Path, file: str, typed: bool
 ) -> None:
-    """(Typed education: the scan of the file finds the record id twice, so the check of the
-    (ID number, date, record id) triples itself runs, and finds none.)"""
     lines = (data / file).read_text(encoding="utf-8").splitlines()
-    header, first = lines[0].split(","), lines[1].split(",")
-    day = dt.date.fromisoformat(first[header.index("date")])
-    first[header.index("date")] = (day + dt.timedelta(days=1)).isoformat()
-    with (data / file).open("a", encoding="utf-8") as handle:
-        handle.write(",".join(first) + "\n")
+    day = dt.date.fromisoformat(lines[1].split(",")[lines[0].split(",").index("date")])
+    record = _repeat_first_row(data / file, {"date": (day + dt.timedelta(days=1)).isoformat()})
     if typed:
         _write_typed(data, data := tmp_path / "typed")
-    screen_folder(data, AS_OF)
+    with pytest.raises(BadInput, match=f"record_id {record} appears twice"):
+        screen_folder(data, AS_OF)
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_declaration_id_in_two_rows_is_refused(data: Path, tmp_path: Path, typed: bool) -> None:
+    record = _repeat_first_row(data / "declarations.csv")
+    if typed:
+        _write_typed(data, data := tmp_path / "typed")
+    with pytest.raises(BadInput, match=f"declarations: declaration_id {record} appears twice"):
+        screen_folder(data, AS_OF)
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_member_id_in_two_rows_is_refused(data: Path, tmp_path: Path, typed: bool) -> None:
+    """(With another ID number, out of the household: no other check would find it.)"""
+    record = _repeat_first_row(
+        data / "members.csv", {"id_number": "11010119900307663X", "in_household": "false"}
+    )
+    if typed:
+        _write_typed(data, data := tmp_path / "typed")
+    with pytest.raises(BadInput, match=f"members: member_id {record} appears twice"):
+        screen_folder(data, AS_OF)
 
 
 @pytest.mark.parametrize("typed", [False, True])

@@ -302,32 +302,34 @@ SOURCE_OF: dict[str, str] = {
     **{f"f_{name[len('feeds/') :]}": name for name in FILES if name.startswith("feeds/")},
 }
 
-# The "latest record" feeds (`next_day`): (what a record belongs to, its key columns).
-_LATEST_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "f_education": ("ID number", ("pid",)),
-    "f_employment": ("ID number", ("pid",)),
-    "f_housing": ("household", ("hh",)),
-    "f_water": ("household or village", ("hh", "village")),
+# Frame tables keyed by a record id of their file, `rid` (SPEC §3): each feed but insurance,
+# and the declarations → the file's key column.
+RECORD_KEY: dict[str, str] = {
+    **{
+        table: "record_id"
+        for table in SOURCE_OF
+        if table.startswith("f_") and table != "f_insurance"
+    },
+    "decl": "declaration_id",
 }
 
 
-def _twice_on_one_date(table: str) -> str:
-    """The message naming a record that appears twice with one date for one key: which of the
-    two is the latest is undefined (ties of date go by record id)."""
-    what = _LATEST_KEYS[table][0]
-    return f"{SOURCE_OF[table]}: record {{0}} of {what} {{1}} appears twice on the same date"
+def _record_twice(table: str) -> str:
+    """The message naming a record whose key appears twice in its file: its amounts would count
+    twice (medical, disaster, declarations), and which of two records of one date is the
+    latest would be undefined (ties of date go by record id)."""
+    return f"{SOURCE_OF[table]}: {RECORD_KEY[table]} {{0}} appears twice"
 
 
-def _twice_on_one_date_query(table: str) -> str:
-    """SQL naming the first such record (record id, key)."""
-    keys = _LATEST_KEYS[table][1]
-    group = f"{', '.join(keys)}, day, rid"
-    rows = own_rows(table)
-    key = keys[0] if len(keys) == 1 else f"coalesce({', '.join(keys)})"
+def _record_twice_query(table: str) -> str:
+    """SQL naming the first such record id."""
     return (
-        f"SELECT rid, {key} FROM {rows} GROUP BY {group} HAVING count(*) > 1 ORDER BY rid LIMIT 1"
+        f"SELECT rid FROM {own_rows(table)} GROUP BY rid HAVING count(*) > 1 ORDER BY rid LIMIT 1"
     )
 
+
+# The integrity check that no two member rows share a member id.
+MEMBER_TWICE = "members: member_id {0} appears twice"
 
 # The integrity check that no two in-household members share an ID number.
 TWINS = "members: ID number {0} appears in two in-household member rows ({1}, {2})"
@@ -344,6 +346,7 @@ INTEGRITY: dict[str, str] = {
     ),
     # (A person who moved from one household to another may have a row left behind, out of
     # its household: only the in-household rows, to which feed rows belong, are ambiguous.)
+    MEMBER_TWICE: "SELECT mid FROM mem GROUP BY mid HAVING count(*) > 1 ORDER BY mid LIMIT 1",
     TWINS: (
         "SELECT pid, min(mid), max(mid) FROM mem WHERE inh GROUP BY pid HAVING count(*) > 1"
         " ORDER BY pid LIMIT 1"
@@ -369,7 +372,7 @@ INTEGRITY: dict[str, str] = {
     "feeds/water: record {0} must have exactly one of household_id and village_code": (
         "SELECT rid FROM f_water WHERE (hh IS NULL) = (village IS NULL) ORDER BY rid LIMIT 1"
     ),
-    **{_twice_on_one_date(table): _twice_on_one_date_query(table) for table in _LATEST_KEYS},
+    **{_record_twice(table): _record_twice_query(table) for table in RECORD_KEY},
 }
 
 # Bits of a BIGINT that hold a household's months, month m as bit m mod `_BITS`.
@@ -447,16 +450,12 @@ INTEGRITY_PRECHECK: dict[str, str | Repeats | InsuranceTwoRows] = {
     # A period ending before it starts is flagged by the same precheck.
     "income: household {0} has a period ending before it starts ({1})": _PERIODS_PRECHECK,
     INSURANCE_TWO_ROWS: InsuranceTwoRows(),
-    # Equal (key, date, record id) triples have equal hashes (a collision only makes the check
-    # run); read from the file, a repeated triple repeats its record id, which is hashed alone
-    # (at half the CPU of the three columns; record ids, the feeds' key, rarely repeat).
+    # Record ids, the files' keys, rarely repeat: read from the file, their hashes are sorted.
+    MEMBER_TWICE: Repeats("mem", "mid", "members", ("member_id",)),
     **{
-        _twice_on_one_date(table): Repeats(
-            own_rows(table),
-            ", ".join((*_LATEST_KEYS[table][1], "day", "rid")),
-            SOURCE_OF[table],
-            ("record_id",),
+        _record_twice(table): Repeats(
+            own_rows(table), "rid", SOURCE_OF[table], (RECORD_KEY[table],)
         )
-        for table in _LATEST_KEYS
+        for table in RECORD_KEY
     },
 }
