@@ -431,3 +431,22 @@ def test_an_unclosed_quote_names_its_line(data: Path) -> None:
     _edit(data / "feeds/medical.csv", _set(3, 2, '"2023-10-29'))
     with pytest.raises(BadInput, match=r"medical\.csv: line 3: a quoted value is never closed$"):
         screen_folder(data, AS_OF)
+
+
+def test_a_line_with_too_many_values_is_named_in_a_file_of_mixed_line_ends(data: Path) -> None:
+    """(DuckDB reads such a file from a copy whose lines all end in LF: the message names the
+    file itself.)"""
+    path = data / "feeds/medical.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[4] += ",1"
+    path.write_bytes(("\r\n".join(lines[:3]) + "\r\n" + "\n".join(lines[3:]) + "\n").encode())
+    with pytest.raises(BadInput, match=rf"^{path}: line 5: 7 values where the header names 6"):
+        screen_folder(data, AS_OF)
+
+
+def test_a_column_name_holding_a_line_break_is_refused(data: Path) -> None:
+    path = data / "feeds/medical.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("record_id", '"record_id\r"', 1), encoding="utf-8")
+    with pytest.raises(BadInput, match=r"medical\.csv: line 1: a column name holds a line break"):
+        screen_folder(data, AS_OF)

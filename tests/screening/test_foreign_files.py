@@ -57,6 +57,10 @@ QUIRKS: dict[str, tuple[Callable[[str, Rows], Rows], dict[str, object]]] = {
     "blanks around values": (_padded, {}),
     "blank lines and lines of commas": (lambda name, rows: _with_empty_lines(rows), {}),
     "columns in another order": (lambda name, rows: [r[::-1] for r in rows], {}),
+    "CRLF and LF line ends in one file (rows appended by another tool)": (
+        lambda name, rows: rows,
+        {"mixed": True},
+    ),
 }
 
 
@@ -73,7 +77,12 @@ def _rewrite(folder: Path, change: Callable[[str, Rows], Rows], **style: object)
                 writer.writerow(row)
             else:
                 text.write("\r\n" if style.get("crlf") else "\n")
-        path.write_text(("\ufeff" if style.get("bom") else "") + text.getvalue(), encoding="utf-8")
+        written = text.getvalue()
+        if style.get("mixed"):  # the first half of the lines end in CRLF
+            lines = written.split("\n")
+            half = len(lines) // 2
+            written = "\r\n".join(lines[:half]) + "\r\n" + "\n".join(lines[half:])
+        path.write_bytes((("\ufeff" if style.get("bom") else "") + written).encode())
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -109,6 +118,13 @@ def test_import_and_a_lake_run_read_them_alike(
     data = _copy(tmp_path)
     _rewrite(data, lambda name, rows: _with_empty_lines(_padded(name, rows)), bom=True,
              quoting=csv.QUOTE_ALL, crlf=True)  # fmt: skip
+    import_dataset(data, lake=lake, database_url=database_url)
+    assert _lake_clues(database_url, lake) == expected_rows()
+
+
+def test_import_reads_mixed_line_ends_alike(database_url: str, lake: Path, tmp_path: Path) -> None:
+    data = _copy(tmp_path)
+    _rewrite(data, lambda name, rows: rows, mixed=True)
     import_dataset(data, lake=lake, database_url=database_url)
     assert _lake_clues(database_url, lake) == expected_rows()
 

@@ -59,6 +59,10 @@ def _header(path: Path) -> tuple[str, ...]:
         raise BadInput(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     if not row:
         raise BadInput(f"{path}: empty file (no header row)")
+    # (DuckDB's reader would take such a header for one of several lines, and read no row.)
+    broken = next((name for name in row if "\r" in name or "\n" in name), None)
+    if broken is not None:
+        raise BadInput(f"{path}: line 1: a column name holds a line break ({broken!r})")
     return tuple(name.strip() for name in row)
 
 

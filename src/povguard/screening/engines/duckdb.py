@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,37 +57,61 @@ def _parquet_files(source: SourceFile) -> str:
 
 
 def _reader(source: SourceFile) -> str:
-    """DuckDB table function reading the file: a Parquet file as it is, a CSV file as text,
-    which `typed.py` checks and types as `povguard import` and the Spark engine do (DuckDB's
-    own parsing of dates and numbers accepts 2024-7-5, 1e3 or 2023.0)."""
-    if source.is_parquet:
-        files = _parquet_files(source).replace("'", "''")
-        return f"read_parquet('{files}', hive_partitioning = false)"
-    path = str(source.path).replace("'", "''")
-    columns = ", ".join(f"'{name}': 'VARCHAR'" for name in source.columns)
+    """DuckDB table function reading a Parquet file as it is."""
+    files = _parquet_files(source).replace("'", "''")
+    return f"read_parquet('{files}', hive_partitioning = false)"
+
+
+def _csv_reader(path: Path, columns: tuple[str, ...], quotes: int) -> str:
+    """DuckDB table function reading a CSV file as text, which `typed.py` checks and types as
+    `povguard import` and the Spark engine do (DuckDB's own parsing of dates and numbers
+    accepts 2024-7-5, 1e3 or 2023.0)."""
+    text = str(path).replace("'", "''")
+    types = ", ".join(f"'{name}': 'VARCHAR'" for name in columns)
     # A line with fewer values than the header has its last values empty, as `povguard import`
     # reads it; one with more is refused (strict mode). DuckDB's parallel reader with that
     # padding refuses a quoted value holding a line break: a file whose quotes are paired is
     # read by one thread (one with a quote never closed by the parallel reader, which names
     # the line of that quote).
-    quotes = _quotes(source.path)
     parallel = "false" if quotes and quotes % 2 == 0 else "true"
     return (
-        f"read_csv('{path}', header = true, delim = ',', quote = '\"', escape = '\"',"
-        f" columns = {{{columns}}}, auto_detect = false, strict_mode = true,"
+        f"read_csv('{text}', header = true, delim = ',', quote = '\"', escape = '\"',"
+        f" columns = {{{types}}}, auto_detect = false, strict_mode = true,"
         f" null_padding = true, parallel = {parallel})"
     )
 
 
-def _quotes(path: Path | None) -> int:
-    """How many double quotes the file holds (counted at the speed of memory)."""
-    if path is None:
-        return 0
-    count = 0
+@dataclass(frozen=True)
+class _Shape:
+    quotes: int  # double quotes in the file
+    mixed_line_ends: bool  # both CRLF and a bare LF end lines
+
+
+def _shape(path: Path) -> _Shape:
+    """What reading a CSV file depends on, counted at the speed of memory."""
+    quotes = line_feeds = crlf = 0
+    last = b""
     with path.open("rb") as handle:
-        while chunk := handle.read(1 << 24):
-            count += chunk.count(b'"')
-    return count
+        while chunk := handle.read(_CHUNK):
+            quotes += chunk.count(b'"')
+            line_feeds += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            last = chunk[-1:]
+    return _Shape(quotes, 0 < crlf < line_feeds)
+
+
+_CHUNK = 1 << 24
+
+
+def _copy_with_lf(path: Path, copy: Path) -> None:
+    """Copy the file with each CRLF as LF (a line break within a quoted value too)."""
+    with path.open("rb") as source, copy.open("wb") as target:
+        held = b""
+        while chunk := source.read(_CHUNK):
+            chunk = held + chunk
+            held = chunk[-1:] if chunk.endswith(b"\r") else b""
+            target.write(chunk[: len(chunk) - len(held)].replace(b"\r\n", b"\n"))
+        target.write(held)
 
 
 def _parquet_type_fits(column: Column, parquet_type: str) -> bool:
@@ -185,6 +211,8 @@ class DuckDBEngine(SqlEngine):
         self._two_rows: bool | None = None  # `insurance_two_rows_may_exist()`
         self._repeats: dict[Repeats, bool] = {}  # `may_repeat()` answered by a file's scan
         self._described: dict[Path | None, dict[str, str]] = {}
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._copies: dict[str, str] = {}  # a copy of a CSV file read instead → the file
         self.con.execute("SET enable_progress_bar = false")  # the CLI reports progress itself
 
     def _run(self, query: str) -> Any:
@@ -192,6 +220,8 @@ class DuckDBEngine(SqlEngine):
             return self.con.execute(query)
         except duckdb.Error as exc:
             problem = _csv_problem(str(exc))
+            for copy, path in self._copies.items():
+                problem = problem and problem.replace(copy, path)
             if problem:
                 raise BadInput(problem) from exc
             raise BadInput(f"dataset could not be read: {str(exc).splitlines()[0]}") from exc
@@ -352,11 +382,24 @@ class DuckDBEngine(SqlEngine):
             _raw_column(source, c, native, types.get(c, "VARCHAR"), c in source.booleans)
             for c in source.columns
         )
-        reader = _reader(source)
+        reader = _reader(source) if source.is_parquet else self._csv_reader(source)
         # A CSV line without any value (",,,", as spreadsheets write, or only blanks) is
         # skipped like a blank line, as `povguard import` does.
         where = "" if source.is_parquet else f" WHERE {has_a_value(source.columns)}"
         self._run(f"CREATE TEMP VIEW {raw_view(source)} AS SELECT {columns} FROM {reader}{where}")
+
+    def _csv_reader(self, source: SourceFile) -> str:
+        assert source.path is not None
+        shape = _shape(source.path)
+        path = source.path
+        if shape.mixed_line_ends:
+            # DuckDB's reader refuses a file mixing CRLF and LF line ends (as one appended to by
+            # another tool): it reads a copy whose lines all end in LF, on the same lines.
+            self._scratch = self._scratch or tempfile.TemporaryDirectory(prefix="povguard-")
+            path = Path(self._scratch.name) / f"{len(self._copies)}.csv"
+            _copy_with_lf(source.path, path)
+            self._copies[str(path)] = str(source.path)
+        return _csv_reader(path, source.columns, shape.quotes)
 
     def may_repeat(self, precheck: Repeats) -> bool:
         if precheck in self._repeats:  # answered by the scan of the file (`matching_pattern`)
@@ -415,3 +458,5 @@ class DuckDBEngine(SqlEngine):
 
     def close(self) -> None:
         self.con.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
