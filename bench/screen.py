@@ -49,6 +49,8 @@ def cpu():
 started, cpu_started = time.perf_counter(), cpu()
 if which == "engine":
     clues = screen_folder(folder, as_of).clues.height
+elif which == "engine_no_evidence":
+    clues = screen_folder(folder, as_of, evidence=False).clues.height
 elif which == "lake":
     clues = screen_lake(folder, as_of, sink=lambda c, m: None).counts.get("clues", 0)
 elif which == "spark":
@@ -118,33 +120,37 @@ def step(folder: Path, which: str) -> dict[str, object]:
 
 
 def files_runs(households: int, folder: Path, repeat: int = 1) -> dict[str, object]:
-    """The engine and the hand-written SQL, alternated `repeat` times; the ratios are of the
-    medians (wall seconds, and CPU seconds: user + system, steadier on a shared machine)."""
-    engines, hands = [], []
+    """The engine (with the clues' evidence, and without it: the same columns as the
+    hand-written SQL's) and the hand-written SQL, alternated `repeat` times; the ratios are of
+    the medians (wall seconds, and CPU seconds: user + system, steadier on a shared machine)."""
+    runs: dict[str, list[dict[str, object]]] = {
+        "engine": [], "engine_no_evidence": [], "handwritten": []
+    }  # fmt: skip
     for _ in range(repeat):
-        engines.append(step(folder, "engine"))
-        hands.append(step(folder, "handwritten"))
+        for which, done in runs.items():
+            done.append(step(folder, which))
 
-    def median(runs: list[dict[str, object]], key: str) -> float:
-        return statistics.median(float(str(run[key])) for run in runs)
+    def median(which: str, key: str) -> float:
+        return statistics.median(float(str(run[key])) for run in runs[which])
 
-    def middle(runs: list[dict[str, object]]) -> dict[str, object]:
-        return sorted(runs, key=lambda run: float(str(run["seconds"])))[len(runs) // 2]
+    def middle(which: str) -> dict[str, object]:
+        return sorted(runs[which], key=lambda run: float(str(run["seconds"])))[repeat // 2]
 
-    engine, hand = middle(engines), middle(hands)
+    def ratios(which: str) -> dict[str, float]:
+        return {
+            "wall": round(median(which, "seconds") / median("handwritten", "seconds"), 2),
+            "cpu": round(median(which, "cpu_seconds") / median("handwritten", "cpu_seconds"), 2),
+        }
+
+    engine = middle("engine")
     return {
         "engine": {**engine, "households_per_s": round(households / float(str(engine["seconds"])))},
-        "handwritten_sql": hand,
-        "runs": {"engine": engines, "handwritten_sql": hands} if repeat > 1 else None,
-        "ratio_engine_to_handwritten": round(
-            median(engines, "seconds") / median(hands, "seconds"), 2
-        ),
-        "cpu_ratio_engine_to_handwritten": round(
-            median(engines, "cpu_seconds") / median(hands, "cpu_seconds"), 2
-        ),
-        "same_clue_count": all(
-            e["clues"] == h["clues"] for e, h in zip(engines, hands, strict=True)
-        ),
+        "engine_no_evidence": middle("engine_no_evidence"),
+        "handwritten_sql": middle("handwritten"),
+        "runs": runs if repeat > 1 else None,
+        "ratio_engine_to_handwritten": ratios("engine"),
+        "ratio_engine_no_evidence_to_handwritten": ratios("engine_no_evidence"),
+        "same_clue_count": len({run["clues"] for done in runs.values() for run in done}) == 1,
     }
 
 

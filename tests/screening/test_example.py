@@ -48,6 +48,31 @@ def test_cli_writes_the_expected_csv(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["clues.csv"]
 
 
+def test_without_evidence_the_clues_and_counts_are_the_same() -> None:
+    """`--no-evidence` does not compute the evidence (the same columns as the hand-written SQL
+    of the benchmark)."""
+    full = screen_folder(DATASET, AS_OF)
+    bare = screen_folder(DATASET, AS_OF, evidence=False)
+    assert bare.clues.drop("evidence").equals(full.clues.drop("evidence"))
+    assert bare.clues["evidence"].null_count() == bare.clues.height
+    assert full.clues["evidence"].null_count() == 0
+    assert bare.counts == full.counts
+
+
+def test_cli_without_evidence_writes_the_clues_without_that_column(tmp_path: Path) -> None:
+    out = tmp_path / "clues.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "povguard", "screen", "--data", str(DATASET),
+         "--as-of", "2024-07-15", "--out", str(out), "--no-evidence"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with out.open(encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == list(FIELDS)
+        assert [tuple(row[f] for f in FIELDS) for row in reader] == expected_rows()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -74,7 +74,9 @@ def screen(
     if data is not None:
         if out is None:
             raise BadInput("--out FILE is required with --data")
-        result = screen_folder(data, date, engine=engine, policy=policy, spark_master=spark_master)
+        result = screen_folder(
+            data, date, engine=engine, policy=policy, spark_master=spark_master, evidence=evidence
+        )
         write_atomically(result.clues.select(columns), out, fmt=fmt)
     else:
         lake = get_settings().lake

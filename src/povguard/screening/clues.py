@@ -85,7 +85,10 @@ def _fragments(frame: pl.DataFrame, rule: Rule, kinds: dict[str, ColumnKind]) ->
 
 
 def _evidence(frame: pl.DataFrame) -> pl.Series:
-    """JSON object per row: for each rule that fired, the figures and record ids behind it."""
+    """JSON object per row: for each rule that fired, the figures and record ids behind it
+    (null if the frame has no evidence columns)."""
+    if not all(column in frame.columns for rule in RULES for column in rule.evidence):
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True)
     kinds = fact_columns()
     parts = [_fragments(frame, rule, kinds) for rule in RULES]
     joined = pl.concat_str(parts, separator=",", ignore_nulls=True)

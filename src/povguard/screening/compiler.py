@@ -92,8 +92,10 @@ def _judged() -> str:
     )
 
 
-def output_columns() -> list[str]:
-    evidence = sorted({column for rule in RULES for column in rule.evidence})
+def output_columns(*, evidence: bool = True) -> list[str]:
+    """The rule query's columns; without the `evidence` columns of the rules (the query then
+    computes none of the figures and record ids only they need)."""
+    evidence_columns = sorted({column for rule in RULES for column in rule.evidence})
     return [
         "hh",
         "hh_order",
@@ -106,7 +108,7 @@ def output_columns() -> list[str]:
         "pc_den",
         "line_c",
         "assets_ids",
-        *[column for column in evidence if column != "assets_ids"],
+        *[column for column in evidence_columns if evidence and column != "assets_ids"],
     ]
 
 
@@ -138,14 +140,16 @@ def _reading_plain(fact: Fact, plain: frozenset[str]) -> str:
 
 
 @lru_cache(maxsize=8)
-def _template(stored: bool, precomputed: frozenset[str], plain: frozenset[str]) -> str:
+def _template(
+    stored: bool, precomputed: frozenset[str], plain: frozenset[str], evidence: bool
+) -> str:
     facts = [
         f"x_{fact.name} AS ({_reading_plain(fact, plain)})"
         for fact in _computed(stored, precomputed)
     ]
     any_rule = " OR ".join(rule.code.lower() for rule in RULES)
     projection = []
-    for column in output_columns():
+    for column in output_columns(evidence=evidence):
         if column == "hh":
             projection.append("hid AS hh")
         elif column == "hh_order":
@@ -172,12 +176,14 @@ def compile_screening(
     stored: bool = False,
     precomputed: frozenset[str] = frozenset(),
     plain: frozenset[str] = frozenset(),
+    evidence: bool = True,
 ) -> str:
     """The screening query for date D in `dialect` (written once, transpiled by sqlglot);
     `stored`: over a stored frame, whose household table holds the static facts;
     `precomputed`: facts already computed at D, held by tables `x_<fact>`; `plain`: feeds
-    having a `dataset.plain_view()`, which the facts not needing their `next_day` read."""
-    sql = _template(stored, precomputed, plain).format(**window.constants())
+    having a `dataset.plain_view()`, which the facts not needing their `next_day` read;
+    `evidence`: with the rules' evidence columns."""
+    sql = _template(stored, precomputed, plain, evidence).format(**window.constants())
     if dialect == "duckdb":
         return sql
     return sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=False)[0]

@@ -75,7 +75,13 @@ Loader = Callable[[SqlEngine], None]
 
 
 def _evaluate(
-    runner: SqlEngine, load: Loader, book: PolicyBook, as_of: dt.date, *, stored_frame: bool = False
+    runner: SqlEngine,
+    load: Loader,
+    book: PolicyBook,
+    as_of: dt.date,
+    *,
+    stored_frame: bool = False,
+    evidence: bool = True,
 ) -> tuple[pa.Table, int]:
     """Load one batch of households into `runner` and return (rule rows, households)."""
     try:
@@ -83,7 +89,8 @@ def _evaluate(
         entries = book.for_provinces(runner.provinces(), as_of.year)
         households = runner.household_count()
         params = [param_row(entry) for entry in entries]
-        return runner.screen(Window(as_of), params, stored_frame=stored_frame), households
+        rows = runner.screen(Window(as_of), params, stored_frame=stored_frame, evidence=evidence)
+        return rows, households
     finally:
         runner.close()
 
@@ -157,8 +164,10 @@ def screen_folder(
     engine: str = "duckdb",
     policy: Path | None = None,
     spark_master: str | None = None,
+    evidence: bool = True,
 ) -> ScreeningResult:
-    """Screen a SPEC §3 dataset folder at date `as_of` (no database needed)."""
+    """Screen a SPEC §3 dataset folder at date `as_of` (no database needed); without
+    `evidence`, the clues' evidence is left empty (and not computed)."""
     started = time.perf_counter()
     files = locate(folder)
     book = load_policy(policy or folder / POLICY_FILE)
@@ -166,7 +175,11 @@ def screen_folder(
     runner = _engine(engine, spark_master)
     at = Window(as_of)
     collector.keep(
-        _batch(*_evaluate(runner, lambda loading: loading.load(files, at=at), book, as_of))
+        _batch(
+            *_evaluate(
+                runner, lambda loading: loading.load(files, at=at), book, as_of, evidence=evidence
+            )
+        )
     )
     return collector.result(book, as_of, engine, started)
 

@@ -272,16 +272,22 @@ class SqlEngine(ABC):
         return sorted(self.households_by_province())
 
     def screen(
-        self, window: Window, params: list[ParamRow], *, stored_frame: bool = False
+        self,
+        window: Window,
+        params: list[ParamRow],
+        *,
+        stored_frame: bool = False,
+        evidence: bool = True,
     ) -> pa.Table:
         """The rule rows; `stored_frame`: the frame was loaded from the lake's store, so it was
-        checked when it was built (the integrity checks are skipped) and holds the static facts."""
+        checked when it was built (the integrity checks are skipped) and holds the static facts;
+        `evidence`: with the rules' evidence columns."""
         missing = set(self.provinces()) - {row.prov for row in params}
         if missing:
             raise BadInput(f"no policy parameters for province {sorted(missing)[0]}")
         self.register_table("params", INPUT_TYPES["params"], [tuple(row) for row in params])
         computed = frozenset() if stored_frame else self.check_integrity(window)
         query = compile_screening(
-            window, stored=stored_frame, precomputed=computed, plain=self._plain
+            window, stored=stored_frame, precomputed=computed, plain=self._plain, evidence=evidence
         )
         return self.arrow(self.sql(query))
