@@ -1,5 +1,6 @@
 """Migrations of the registry tables: 0012 turns the members' unique ID-number constraint into
-a unique index; 0014 makes the keys compare bytes on PostgreSQL."""
+a unique index; 0014 makes the keys compare bytes on PostgreSQL; 0015 makes the ID number
+unique among the in-household members only."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from povguard.regions.models import Region
 VILLAGE = "530129001001"
 
 
-def _add_member(session: Session, member_id: str, id_number: str) -> None:
+def _add_member(
+    session: Session, member_id: str, id_number: str, *, in_household: bool = True
+) -> None:
     session.add(Member(member_id=member_id, household_id="H1", id_number=id_number, name="某人",
                        sex="F", birth_date=dt.date(1980, 1, 1), relation="head",
-                       labour="none", health="healthy", in_household=True))  # fmt: skip
+                       labour="none", health="healthy", in_household=in_household))  # fmt: skip
     session.flush()
 
 
@@ -35,9 +38,12 @@ def _unique_ids(engine: sa.Engine) -> tuple[set[str], set[str]]:
     return indexes, constraints
 
 
-def test_id_numbers_stay_unique_and_the_rows_stay_across_the_migration(database_url: str) -> None:
+def test_id_numbers_stay_unique_and_the_rows_stay_across_the_migrations(
+    database_url: str,
+) -> None:
     engine = db.engine_for(database_url)
-    assert _unique_ids(engine) == ({"ix_members_id_number"}, set())
+    in_household_only = ({"ux_members_in_household_id_number"}, set())
+    assert _unique_ids(engine) == in_household_only
     with Session(engine) as session:
         session.add(Region(code=VILLAGE, name="村", level="village"))
         session.flush()
@@ -46,12 +52,15 @@ def test_id_numbers_stay_unique_and_the_rows_stay_across_the_migration(database_
         _add_member(session, "M1", "530129198001010011")
         session.commit()
     config = db._alembic_config(engine)
+    command.downgrade(config, "0014_key_collation")
+    assert _unique_ids(engine) == ({"ix_members_id_number"}, set())
     command.downgrade(config, "0011")
     assert _unique_ids(engine) == (set(), {"uq_members_id_number"})
     command.upgrade(config, "heads")
-    assert _unique_ids(engine) == ({"ix_members_id_number"}, set())
+    assert _unique_ids(engine) == in_household_only
     with Session(engine) as session:
         assert session.scalar(sa.select(Member.id_number)) == "530129198001010011"
+        _add_member(session, "M0", "530129198001010011", in_household=False)  # moved out
         with pytest.raises(sa.exc.IntegrityError, match="(?i)unique|duplicate"):
             _add_member(session, "M2", "530129198001010011")
 

@@ -115,7 +115,11 @@ def test_a_large_load_then_an_update_reads_back_through_the_orm(database_url: st
         assert count == 12_000
     assert _indexes(database_url) == before and "ix_households_village_code" in before
     assert _constraints(database_url) == constraints and constraints["households"]
-    assert _indexes(database_url, "members") == {"ix_members_household_id", "ix_members_id_number"}
+    assert _indexes(database_url, "members") == {
+        "ix_members_household_id",
+        "ix_members_id_number",
+        "ux_members_in_household_id_number",
+    }
 
 
 def test_a_large_load_is_still_checked_by_the_database(database_url: str) -> None:

@@ -137,7 +137,7 @@ CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
      "wrong check character"),
     ("birth date", lambda d: _edit(d / "members.csv", 2, 5, "1966-01-10"),
      "differs from the birth date in the ID number"),
-    ("same id twice", _member_twin, "ID number in two member rows"),
+    ("same id twice", _member_twin, "ID number in two in-household member rows"),
     ("truncated", lambda d: _append(d / "households.csv", "H009999,5301290"), "looks cut short"),
     ("truncated in an optional value", lambda d: (d / "income.csv").write_text(
         (d / "income.csv").read_text().rstrip("\n").rsplit(",", 1)[0]), "looks cut short"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from povguard.core.db import Base, key_string
@@ -31,9 +31,11 @@ class Member(Base):
 
     member_id: Mapped[str] = mapped_column(key_string(40), primary_key=True)
     household_id: Mapped[str] = mapped_column(key_string(40), ForeignKey("households.household_id"))
-    # a unique index, not a table constraint (migration 0012): a large import can drop it
-    # and build it once at the end, which SQLite cannot do with a constraint
-    id_number: Mapped[str] = mapped_column(key_string(18), unique=True, index=True)
+    # Unique among the in-household rows only (migration 0015): a person who moved keeps a row
+    # out of the old household. Indexes, not table constraints (migration 0012): a large
+    # import can drop them and build them once at the end, which SQLite cannot do with a
+    # constraint.
+    id_number: Mapped[str] = mapped_column(key_string(18), index=True)
     name: Mapped[str] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[dt.date] = mapped_column(Date)
@@ -43,4 +45,13 @@ class Member(Base):
     in_household: Mapped[bool] = mapped_column(Boolean)
 
     # Also answers "has a labour-capable member in the household" from the index alone.
-    __table_args__ = (Index("ix_members_household_id", "household_id", "in_household", "labour"),)
+    __table_args__ = (
+        Index("ix_members_household_id", "household_id", "in_household", "labour"),
+        Index(
+            "ux_members_in_household_id_number",
+            "id_number",
+            unique=True,
+            sqlite_where=text("in_household"),
+            postgresql_where=text("in_household"),
+        ),
+    )

@@ -78,12 +78,21 @@ def references(table: Table, column: str, known: pl.Series, what: str) -> None:
     _flag(table, frame, column, f"unknown {what}")
 
 
+def in_household(members: Table) -> pl.Expr:
+    """Whether a member row is in its household (`in_household` true)."""
+    return members.as_text("in_household") == "true"
+
+
 def ids_in_other_households(members: Table, stored: pl.DataFrame) -> None:
-    """The same ID number already stored for a member of another household."""
+    """An in-household row's ID number stored for another member in a household, which the
+    file leaves there (a person who moved keeps a row out of the old household)."""
     if not stored.height:
         return
-    clash = members.frame.join(stored, on="id_number", how="inner", suffix="_stored").filter(
-        pl.col("member_id") != pl.col("member_id_stored")
+    staying = stored.filter(pl.col("in_household") == "true").join(
+        members.frame.select("member_id"), on="member_id", how="anti"
+    )
+    clash = members.frame.filter(in_household(members)).join(
+        staying, on="id_number", how="inner", suffix="_stored"
     )
     _flag(members, clash, "id_number",
           pl.format("ID number already stored for member {} of household {}",

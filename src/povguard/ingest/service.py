@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 
 # read (as text, with the line numbers they report); the rest is dropped after its own checks.
 CROSS_CHECKED = frozenset({
     "_line", "code", "parent_code", "level", "household_id", "village_code", "member_id",
-    "id_number", "birth_date", "period_start", "period_end",
+    "id_number", "birth_date", "in_household", "period_start", "period_end",
 })  # fmt: skip
 # (phase, file name, files done, files in all), called after each file. Phases: "validate"
 # (reading and checking), "load" (writing the lake), "store" (the registry into the database,
@@ -130,7 +130,7 @@ def _stored(
     )
     members = _stored_rows(
         bind,
-        (Member.member_id, Member.household_id, Member.id_number),
+        (Member.member_id, Member.household_id, Member.id_number, _AS_TEXT_IN_HOUSEHOLD),
         lambda: _named(tables, "member_id") + _named(tables, "id_number"),
         empty,
     )
@@ -141,6 +141,10 @@ def _stored(
         empty,
     )
     return {"regions": regions, "households": households, "members": members}  # fmt: skip
+
+
+# A member's `in_household` as the text of a file ('true' or 'false'), on every database.
+_AS_TEXT_IN_HOUSEHOLD = sa.case((Member.in_household, "true"), else_="false").label("in_household")
 
 
 def _named(tables: dict[str, Table], column: str) -> list[pl.Series]:
@@ -193,7 +197,12 @@ def _check(tables: dict[str, Table], stored: dict[str, pl.DataFrame], lake: Path
         checks.references(tables["households"], "village_code", villages, "village")
     if "members" in tables:
         members = tables["members"]
-        check_duplicates(members, ("id_number",), "ID number in two member rows")
+        # (A person who moved keeps a row out of the old household: only in-household rows.)
+        check_duplicates(
+            replace(members, frame=members.frame.filter(checks.in_household(members))),
+            ("id_number",),
+            "ID number in two in-household member rows",
+        )
         checks.birth_dates_match_ids(members)
         checks.ids_in_other_households(members, stored["members"])
         checks.references(members, "household_id", households, "household")
@@ -403,7 +412,19 @@ def _store_file(
         changes.record_changes(session, actor, name, model, replacing, key, stored_keys,
                                region_of)  # fmt: skip
     staged = stager.staged(name) if stager is not None else None
-    bulk.upsert(session, model, frame, key, staged)
+    for part in _in_upsert_order(name, frame, stored=bool(stored_keys.len())):
+        bulk.upsert(session, model, part, key, staged if part.height == frame.height else None)
+
+
+def _in_upsert_order(name: str, frame: pl.DataFrame, *, stored: bool) -> list[pl.DataFrame]:
+    """The file's rows in parts upserted one after the other: over stored members, the rows
+    out of their household first, so that an ID number is never held by two in-household rows
+    on the way (a person who moved, whose stored row the file marks as moved out, and whose
+    new row may come first in member_id order)."""
+    if name != "members" or not stored:
+        return [frame]
+    inside = pl.col("in_household").cast(pl.String) == "true"
+    return [part for part in (frame.filter(~inside), frame.filter(inside)) if part.height]
 
 
 # The registry table each registry table's rows point at.
@@ -527,11 +548,17 @@ def _maps(
     if "households" in tables:
         fresh = tables["households"].frame.select("household_id", "village_code")
         households = pl.concat([households.join(fresh, on="household_id", how="anti"), fresh])
-    people = stored["members"].select("id_number", "household_id")
+    people = stored["members"]
     if "members" in tables:
-        fresh = tables["members"].frame.select("id_number", "household_id")
-        people = pl.concat([people.join(fresh, on="id_number", how="anti"), fresh])
-    return households, people
+        members = tables["members"]
+        fresh = members.frame.select(
+            "member_id", "household_id", "id_number", members.as_text("in_household")
+        )
+        people = pl.concat([people.join(fresh, on="member_id", how="anti"), fresh])
+    # A person's feed rows go to the household holding them (a person who moved may keep a
+    # row out of the old household; one out of every household keeps its last one).
+    people = people.sort(pl.col("in_household") == "true").unique("id_number", keep="last")
+    return households, people.select("id_number", "household_id")
 
 
 def _with_household(name: str, frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
