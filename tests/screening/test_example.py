@@ -97,15 +97,17 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_quoted_line_break_in_a_value_is_read(tmp_path: Path) -> None:
-    """RFC 4180: a quoted value may hold a line break (an address on two lines)."""
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_a_quoted_line_break_in_a_value_is_read(tmp_path: Path, line_end: str) -> None:
+    """RFC 4180: a quoted value may hold a line break (an address on two lines; a spreadsheet
+    ends its rows with CRLF and breaks a line within a cell with LF)."""
     data = tmp_path / "data"
     shutil.copytree(DATASET, data)
     with (DATASET / "households.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     rows[1][rows[0].index("address")] = "第一行\n第二行, 5号"
     with (data / "households.csv").open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
+        csv.writer(handle, lineterminator=line_end).writerows(rows)
     result = screen_folder(data, AS_OF, engine="duckdb")
     got = [tuple(row[f] or "" for f in FIELDS) for row in result.clues.iter_rows(named=True)]
     assert got == expected_rows()
