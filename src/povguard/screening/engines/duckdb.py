@@ -81,6 +81,9 @@ def _csv_reader(path: Path, columns: tuple[str, ...], quotes: int) -> str:
     )
 
 
+_CHUNK = 1 << 24  # bytes read at a time from a CSV file
+
+
 @dataclass(frozen=True)
 class _Shape:
     quotes: int  # double quotes in the file
@@ -98,9 +101,6 @@ def _shape(path: Path) -> _Shape:
             crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
             last = chunk[-1:]
     return _Shape(quotes, 0 < crlf < line_feeds)
-
-
-_CHUNK = 1 << 24
 
 
 def _copy_with_lf(path: Path, copy: Path) -> None:
